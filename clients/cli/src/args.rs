@@ -1,0 +1,202 @@
+//! Command-line arguments and how they resolve into a server URL, credentials and an output
+//! format.
+
+use clap::{Parser, ValueEnum};
+use kalam_link::Auth;
+use std::path::PathBuf;
+
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+pub const DEFAULT_PORT: u16 = 8080;
+/// The user of a fresh server, used when neither `--user` nor `--token` is given.
+pub const DEFAULT_USER: &str = "root";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Box tables with row counts and timing.
+    Table,
+    /// The server's JSON response, pretty-printed.
+    Json,
+    /// A header line and one line per row.
+    Csv,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kalam",
+    version,
+    about = "Interactive SQL terminal for KalamDB",
+    long_about = "Interactive SQL terminal for KalamDB.\n\nRuns SQL given with --command or --file, \
+                  or opens an interactive shell when neither is given.",
+    after_help = "Examples:\n  kalam --url http://127.0.0.1:8080 --user root --password\n  \
+                  kalam -c 'SELECT * FROM system.namespaces' --json\n  \
+                  kalam --file schema.sql --csv\n\n\
+                  Exit status: 0 success, 1 SQL error, 2 connection or authentication failure."
+)]
+pub struct Args {
+    /// Server URL [default: http://127.0.0.1:8080]
+    #[arg(short = 'u', long, value_name = "URL", conflicts_with_all = ["host", "port"])]
+    pub url: Option<String>,
+
+    /// Server host, used with --port instead of --url [default: 127.0.0.1]
+    #[arg(short = 'H', long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// Server port, used with --host instead of --url [default: 8080]
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// User to log in as [default: root]
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Password; give the flag without a value to be prompted. Also read from KALAM_PASSWORD.
+    #[arg(long, value_name = "PASSWORD", num_args = 0..=1)]
+    pub password: Option<Option<String>>,
+
+    /// JWT access token to use instead of user and password
+    #[arg(long, value_name = "TOKEN", env = "KALAM_TOKEN", hide_env_values = true,
+          conflicts_with_all = ["user", "password"])]
+    pub token: Option<String>,
+
+    /// Run this SQL and exit
+    #[arg(short = 'c', long, value_name = "SQL", conflicts_with = "file")]
+    pub command: Option<String>,
+
+    /// Run the SQL in this file ('-' for standard input) and exit
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Same as --format json
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Same as --format csv
+    #[arg(long)]
+    pub csv: bool,
+
+    /// Do not color output (also when NO_COLOR is set)
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+impl Args {
+    /// `--url`, else `http://HOST:PORT` from `--host`/`--port`, else the default.
+    pub fn server_url(&self) -> String {
+        if let Some(url) = &self.url {
+            return url.clone();
+        }
+        if self.host.is_none() && self.port.is_none() {
+            return DEFAULT_URL.to_string();
+        }
+        let host = self.host.as_deref().unwrap_or(DEFAULT_HOST);
+        let host = if host.contains("://") {
+            host.to_string()
+        } else {
+            format!("http://{host}")
+        };
+        format!("{host}:{}", self.port.unwrap_or(DEFAULT_PORT))
+    }
+
+    pub fn output_format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else if self.csv {
+            Format::Csv
+        } else {
+            self.format
+        }
+    }
+
+    /// The user credentials are for (`None` with `--token`).
+    pub fn user_name(&self) -> Option<&str> {
+        if self.token.is_some() {
+            None
+        } else {
+            Some(self.user.as_deref().unwrap_or(DEFAULT_USER))
+        }
+    }
+
+    /// Credentials; `prompt` asks for a password when `--password` was given without a value.
+    pub fn auth(
+        &self,
+        env_password: Option<String>,
+        prompt: impl FnOnce() -> std::io::Result<String>,
+    ) -> std::io::Result<Auth> {
+        if let Some(token) = &self.token {
+            return Ok(Auth::jwt(token.clone()));
+        }
+        let password = match &self.password {
+            Some(Some(password)) => password.clone(),
+            Some(None) => prompt()?,
+            None => env_password.unwrap_or_default(),
+        };
+        Ok(Auth::basic(
+            self.user_name().unwrap_or(DEFAULT_USER),
+            password,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("kalam").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn url_resolution() -> Result<(), clap::Error> {
+        assert_eq!(parse(&[])?.server_url(), DEFAULT_URL);
+        assert_eq!(
+            parse(&["-u", "http://db:9000"])?.server_url(),
+            "http://db:9000"
+        );
+        assert_eq!(parse(&["-H", "db"])?.server_url(), "http://db:8080");
+        assert_eq!(
+            parse(&["-p", "9001"])?.server_url(),
+            "http://127.0.0.1:9001"
+        );
+        assert_eq!(
+            parse(&["--host", "https://db", "--port", "443"])?.server_url(),
+            "https://db:443"
+        );
+        assert!(parse(&["-u", "http://db:9000", "-p", "1"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn format_flags() -> Result<(), clap::Error> {
+        assert_eq!(parse(&[])?.output_format(), Format::Table);
+        assert_eq!(parse(&["--json"])?.output_format(), Format::Json);
+        assert_eq!(parse(&["--csv"])?.output_format(), Format::Csv);
+        assert_eq!(parse(&["--format", "csv"])?.output_format(), Format::Csv);
+        assert!(parse(&["--json", "--csv"]).is_err());
+        assert!(parse(&["-c", "SELECT 1", "-f", "x.sql"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn credentials() -> Result<(), Box<dyn std::error::Error>> {
+        let no_prompt = || -> std::io::Result<String> { Err(std::io::Error::other("no prompt")) };
+        let auth = parse(&["--user", "alice", "--password", "pw"])?.auth(None, no_prompt)?;
+        assert!(
+            matches!(auth, Auth::Basic { ref user, ref password } if user == "alice" && password == "pw")
+        );
+        let auth = parse(&[])?.auth(Some("env-pw".into()), no_prompt)?;
+        assert!(
+            matches!(auth, Auth::Basic { ref user, ref password } if user == "root" && password == "env-pw")
+        );
+        let auth = parse(&["--password"])?.auth(None, || Ok("typed".into()))?;
+        assert!(matches!(auth, Auth::Basic { ref password, .. } if password == "typed"));
+        let auth = parse(&["--token", "t.o.k"])?.auth(None, no_prompt)?;
+        assert!(matches!(auth, Auth::Jwt(ref t) if t == "t.o.k"));
+        assert!(parse(&["--token", "t", "--user", "bob"]).is_err());
+        Ok(())
+    }
+}

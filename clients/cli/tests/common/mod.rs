@@ -1,0 +1,53 @@
+//! Test support for `kalam`: the shared server harness of `kalam-link`'s tests, and running the
+//! `kalam` binary.
+#![allow(dead_code)]
+
+#[path = "../../../link/tests/common/server.rs"]
+pub mod server;
+
+use std::process::{Command, Output};
+
+/// The outcome of one `kalam` run.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// `kalam` with a clean environment (no tokens, passwords or NO_COLOR from the caller).
+pub fn kalam() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kalam"));
+    cmd.env_remove("KALAM_TOKEN")
+        .env_remove("KALAM_PASSWORD")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    cmd.output().expect("run kalam").into()
+}
+
+/// Runs `kalam --url URL --user root --password PW <args>`.
+pub fn as_root(url: &str, args: &[&str]) -> Run {
+    run(kalam()
+        .args([
+            "--url",
+            url,
+            "--user",
+            "root",
+            "--password",
+            server::ROOT_PASSWORD,
+        ])
+        .args(args))
+}

@@ -1,0 +1,312 @@
+//! [`KalamClient`]: SQL over `POST /v1/api/sql`, with login and token renewal for basic
+//! credentials.
+
+use crate::auth::{Auth, TokenPair};
+use crate::error::{KalamLinkError, Result};
+use crate::health::HealthStatus;
+use crate::response::{QueryResponse, parse_auth_reply, parse_health_reply, parse_sql_reply};
+use crate::transport::{HttpTransport, TransportOptions};
+use chrono::Utc;
+use kalamdb_types::wire::{LoginRequest, LoginResponse, MeResponse, SqlRequest};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Version reported by [`KalamClient::health`] when `/health` answers 403 (remote clients).
+const UNKNOWN_VERSION: &str = "unknown";
+
+/// Builds a [`KalamClient`].
+#[derive(Debug)]
+pub struct KalamClientBuilder {
+    url: String,
+    auth: Auth,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl KalamClientBuilder {
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Limit for a whole request (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Limit for establishing a connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    pub fn build(self) -> Result<KalamClient> {
+        let base_url = normalize_url(&self.url)?;
+        let transport = HttpTransport::new(&TransportOptions {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+        })?;
+        Ok(KalamClient {
+            base_url,
+            auth: self.auth,
+            transport,
+            tokens: Mutex::new(None),
+        })
+    }
+}
+
+/// `http://host:port` without a trailing slash; refuses anything that is not http(s).
+fn normalize_url(url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_string())
+        }
+        _ => Err(KalamLinkError::InvalidUrl(url.to_string())),
+    }
+}
+
+/// A connection to one KalamDB server. Cheap to share by reference across tasks; requests
+/// may run concurrently.
+pub struct KalamClient {
+    base_url: String,
+    auth: Auth,
+    transport: HttpTransport,
+    /// Tokens of the last login (basic auth only).
+    tokens: Mutex<Option<TokenPair>>,
+}
+
+impl std::fmt::Debug for KalamClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KalamClient")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KalamClient {
+    /// Starts a builder for the server at `url` (e.g. `http://127.0.0.1:8080`).
+    pub fn builder(url: impl Into<String>) -> KalamClientBuilder {
+        KalamClientBuilder {
+            url: url.into(),
+            auth: Auth::None,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// The server URL, without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    fn token_slot(&self) -> MutexGuard<'_, Option<TokenPair>> {
+        // A panic elsewhere while holding the lock leaves a usable (if stale) value.
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs one or more `;`-separated statements.
+    pub async fn query(&self, sql: &str) -> Result<QueryResponse> {
+        self.send_sql(&SqlRequest {
+            sql: sql.to_string(),
+            params: None,
+            namespace_id: None,
+        })
+        .await
+    }
+
+    /// Runs one statement with `$1, $2, ...` bound to `params`, resolving unqualified table
+    /// names in `namespace` when given.
+    pub async fn query_with(
+        &self,
+        sql: &str,
+        params: Vec<serde_json::Value>,
+        namespace: Option<&str>,
+    ) -> Result<QueryResponse> {
+        self.send_sql(&SqlRequest {
+            sql: sql.to_string(),
+            params: (!params.is_empty()).then_some(params),
+            namespace_id: namespace.map(str::to_string),
+        })
+        .await
+    }
+
+    async fn send_sql(&self, request: &SqlRequest) -> Result<QueryResponse> {
+        let url = self.endpoint("/v1/api/sql");
+        let body = serde_json::to_string(request).map_err(|e| KalamLinkError::Transport {
+            url: url.clone(),
+            reason: e.to_string(),
+            source: Box::new(e),
+        })?;
+        let bearer = self.bearer().await?;
+        let reply = self
+            .transport
+            .post_json(&url, body.clone(), bearer.as_deref())
+            .await?;
+        match parse_sql_reply(&url, &reply) {
+            // The token was refused although it looked fresh (server restart with a new
+            // secret, clock skew): log in again once and retry.
+            Err(err) if err.is_auth_error() && matches!(self.auth, Auth::Basic { .. }) => {
+                *self.token_slot() = None;
+                let bearer = self.bearer().await?;
+                let reply = self
+                    .transport
+                    .post_json(&url, body, bearer.as_deref())
+                    .await?;
+                parse_sql_reply(&url, &reply)
+            }
+            other => other,
+        }
+    }
+
+    /// The `Authorization: Bearer` token for the next request, logging in or refreshing first
+    /// when needed.
+    async fn bearer(&self) -> Result<Option<String>> {
+        match &self.auth {
+            Auth::None => Ok(None),
+            Auth::Jwt(token) => Ok(Some(token.clone())),
+            Auth::Basic { .. } => {
+                let now = Utc::now();
+                let current = self.token_slot().clone();
+                if let Some(tokens) = current {
+                    if tokens.access_usable(now) {
+                        return Ok(Some(tokens.access_token));
+                    }
+                    if tokens.refresh_usable(now)
+                        && let Ok(login) = self.refresh(&tokens.refresh_token).await
+                    {
+                        return Ok(Some(login.access_token));
+                    }
+                }
+                Ok(Some(self.login().await?.access_token))
+            }
+        }
+    }
+
+    /// Logs in with the basic credentials and keeps the tokens for later requests.
+    /// With other credentials this is an [`KalamLinkError::Auth`] error.
+    pub async fn login(&self) -> Result<LoginResponse> {
+        let Auth::Basic { user, password } = &self.auth else {
+            return Err(KalamLinkError::Auth {
+                kind: "unsupported".into(),
+                message: "login needs user and password credentials".into(),
+                status: 0,
+            });
+        };
+        let url = self.endpoint("/v1/api/auth/login");
+        let body = serde_json::to_string(&LoginRequest {
+            user: user.clone(),
+            password: password.clone(),
+        })
+        .map_err(|e| KalamLinkError::Transport {
+            url: url.clone(),
+            reason: e.to_string(),
+            source: Box::new(e),
+        })?;
+        let reply = self.transport.post_json(&url, body, None).await?;
+        let login = parse_auth_reply::<LoginResponse>(&url, &reply)?;
+        *self.token_slot() = Some(TokenPair::from_login(&login));
+        Ok(login)
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
+        let url = self.endpoint("/v1/api/auth/refresh");
+        let reply = self
+            .transport
+            .post_json(&url, "{}".into(), Some(refresh_token))
+            .await?;
+        let login = parse_auth_reply::<LoginResponse>(&url, &reply)?;
+        *self.token_slot() = Some(TokenPair::from_login(&login));
+        Ok(login)
+    }
+
+    /// The user behind the credentials (`GET /v1/api/auth/me`).
+    pub async fn me(&self) -> Result<MeResponse> {
+        let url = self.endpoint("/v1/api/auth/me");
+        let bearer = self.bearer().await?;
+        let reply = self.transport.get(&url, bearer.as_deref()).await?;
+        parse_auth_reply::<MeResponse>(&url, &reply)
+    }
+
+    /// Checks that the server answers (`GET /health`) and, when credentials were given, that
+    /// it accepts them (basic: a login whose tokens are kept; JWT: `GET /v1/api/auth/me`).
+    /// Never fails: every outcome is a [`HealthStatus`].
+    pub async fn health(&self) -> HealthStatus {
+        let url = self.endpoint("/health");
+        let version = match self.transport.get(&url, None).await {
+            Err(err) => return self.unreachable(&err),
+            Ok(reply) if reply.status == 403 => UNKNOWN_VERSION.to_string(),
+            Ok(reply) => match parse_health_reply(&url, &reply) {
+                Ok(health) => health.version,
+                Err(err) => {
+                    return HealthStatus::ServerUnreachable {
+                        url: self.base_url.clone(),
+                        reason: format!("not a KalamDB server ({err})"),
+                    };
+                }
+            },
+        };
+        let checked = match self.auth {
+            Auth::None => Ok(()),
+            Auth::Basic { .. } => self.login().await.map(|_| ()),
+            Auth::Jwt(_) => self.me().await.map(|_| ()),
+        };
+        match checked {
+            Ok(()) => HealthStatus::Ok(version),
+            Err(err) if err.is_connection_error() => self.unreachable(&err),
+            Err(KalamLinkError::Auth { message, .. }) => HealthStatus::AuthFailed(message),
+            Err(err) => HealthStatus::AuthFailed(err.to_string()),
+        }
+    }
+
+    fn unreachable(&self, err: &KalamLinkError) -> HealthStatus {
+        let reason = match err {
+            KalamLinkError::Unreachable { reason, .. }
+            | KalamLinkError::Transport { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        };
+        HealthStatus::ServerUnreachable {
+            url: self.base_url.clone(),
+            reason,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_normalized() {
+        assert_eq!(
+            normalize_url("http://127.0.0.1:8080/").ok().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            normalize_url(" https://db.example.com ").ok().as_deref(),
+            Some("https://db.example.com")
+        );
+        assert!(normalize_url("127.0.0.1:8080").is_err());
+        assert!(normalize_url("http://").is_err());
+        assert!(normalize_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn builder_refuses_bad_urls() {
+        let err = KalamClient::builder("localhost:8080").build().err();
+        assert!(matches!(err, Some(KalamLinkError::InvalidUrl(u)) if u == "localhost:8080"));
+    }
+}

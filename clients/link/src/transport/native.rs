@@ -1,0 +1,75 @@
+//! Native transport over `reqwest` (rustls for https).
+
+use super::{HttpReply, TransportOptions};
+use crate::error::{KalamLinkError, Result, root_cause};
+
+pub(crate) struct HttpTransport {
+    http: reqwest::Client,
+}
+
+impl HttpTransport {
+    pub fn new(options: &TransportOptions) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .user_agent(concat!("kalam-link/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| KalamLinkError::Transport {
+                url: String::new(),
+                reason: root_cause(&e),
+                source: Box::new(e),
+            })?;
+        Ok(Self { http })
+    }
+
+    pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<HttpReply> {
+        let mut request = self.http.get(url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        send(url, request).await
+    }
+
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: String,
+        bearer: Option<&str>,
+    ) -> Result<HttpReply> {
+        let mut request = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        send(url, request).await
+    }
+}
+
+async fn send(url: &str, request: reqwest::RequestBuilder) -> Result<HttpReply> {
+    let response = request.send().await.map_err(|e| map_error(url, e))?;
+    let status = response.status().as_u16();
+    let body = response.text().await.map_err(|e| map_error(url, e))?;
+    Ok(HttpReply { status, body })
+}
+
+fn map_error(url: &str, err: reqwest::Error) -> KalamLinkError {
+    let reason = root_cause(&err);
+    if err.is_timeout() {
+        KalamLinkError::Timeout { url: url.into() }
+    } else if err.is_connect() {
+        KalamLinkError::Unreachable {
+            url: url.into(),
+            reason,
+            source: Box::new(err),
+        }
+    } else {
+        KalamLinkError::Transport {
+            url: url.into(),
+            reason,
+            source: Box::new(err),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Test support for `kalam-link`.
+#![allow(dead_code)]
+
+pub mod server;

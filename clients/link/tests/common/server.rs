@@ -1,0 +1,119 @@
+//! Starts the real `kalamdb-server` binary for client tests, on 127.0.0.1 with port 0 and a
+//! temporary data directory, and stops it on drop. Shared by the `kalam-link` and `kalam-cli`
+//! test suites (the CLI includes this file by path).
+//!
+//! The binary is `$KALAMDB_SERVER_BIN`, else `kalamdb-server` beside the test's own target
+//! directory (`$CARGO_TARGET_DIR/debug`). Build it with
+//! `cargo build -p kalamdb-server --bin kalamdb-server`. When it is missing, [`start`] prints a
+//! note and returns `None` so the test skips, unless `KALAM_REQUIRE_SERVER=1` makes that a
+//! failure (CI sets it once the server builds).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const ROOT_PASSWORD: &str = "client-test-root-pw";
+const READY_PREFIX: &str = "KalamDB server listening on http://";
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct TestServer {
+    child: Child,
+    pub url: String,
+    pub port: u16,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server binary, if it has been built.
+pub fn server_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("KALAMDB_SERVER_BIN") {
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
+    }
+    let mut candidates = Vec::new();
+    // Test executables live in <target>/debug/deps; the server binary in <target>/debug.
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(debug_dir) = exe.parent().and_then(|deps| deps.parent())
+    {
+        candidates.push(debug_dir.join("kalamdb-server"));
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        candidates.push(PathBuf::from(target).join("debug").join("kalamdb-server"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Starts a server, or returns `None` (after printing why) when the binary is not built.
+pub fn start() -> Option<TestServer> {
+    let Some(binary) = server_binary() else {
+        let note = "kalamdb-server binary not found (build it with \
+                    `cargo build -p kalamdb-server --bin kalamdb-server` or set KALAMDB_SERVER_BIN)";
+        if std::env::var("KALAM_REQUIRE_SERVER").is_ok_and(|v| v == "1") {
+            panic!("{note}");
+        }
+        eprintln!("SKIPPED: {note}");
+        return None;
+    };
+    let data = tempfile::tempdir().expect("temporary data directory");
+    let log_path = data.path().join("server.stderr.log");
+    let log = std::fs::File::create(&log_path).expect("server log file");
+    let mut child = Command::new(&binary)
+        .env("KALAMDB_SERVER_HOST", "127.0.0.1")
+        .env("KALAMDB_SERVER_PORT", "0")
+        .env("KALAMDB_DATA_DIR", data.path().join("data"))
+        .env("KALAMDB_ROOT_PASSWORD", ROOT_PASSWORD)
+        .env("KALAMDB_BCRYPT_COST", "4")
+        .env("KALAMDB_LOG_LEVEL", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
+    let stdout = child.stdout.take().expect("server stdout");
+    let (tx, rx) = mpsc::channel();
+    // Keep draining stdout for the server's whole life so it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.trim().strip_prefix(READY_PREFIX)
+                && let Some(sender) = tx.take()
+            {
+                let port = rest.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+                let _ = sender.send(port);
+            }
+        }
+    });
+    let port = match rx.recv_timeout(START_TIMEOUT) {
+        Ok(Some(port)) => port,
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("kalamdb-server did not report its port; its stderr:\n{log}");
+        }
+    };
+    Some(TestServer {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+        _data: data,
+    })
+}
+
+/// A URL nobody listens on: a port that was just bound and released.
+pub fn closed_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().expect("local address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}

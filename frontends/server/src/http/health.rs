@@ -1,0 +1,34 @@
+//! `/health` and `/v1/api/healthcheck`: loopback only unless `server.health_allow_remote`.
+
+use super::AppState;
+use super::bearer::is_local;
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kalamdb_types::wire::HealthResponse;
+use std::net::SocketAddr;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub async fn health(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !state.config.server.health_allow_remote && !is_local(&addr) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({"error":"forbidden","message":"health endpoints answer loopback clients only"})),
+        )
+            .into_response();
+    }
+    Json(HealthResponse {
+        status: "healthy".into(),
+        version: VERSION.into(),
+        api_version: "v1".into(),
+        build_date: option_env!("KALAMDB_BUILD_DATE")
+            .unwrap_or("unknown")
+            .into(),
+    })
+    .into_response()
+}

@@ -1,0 +1,126 @@
+//! `kalamdb-server`: loads the configuration, binds the port (before touching the data
+//! directory, so a busy port never leaves a half-opened database), opens the engine and serves
+//! the v1 HTTP API until Ctrl-C or SIGTERM.
+//!
+//! - [`config`]: `server.toml` and `KALAMDB_*` variables.
+//! - [`plugins`]: the bundled plugins.
+//! - [`http`]: the HTTP API.
+
+mod config;
+mod http;
+mod plugins;
+
+use clap::Parser;
+use config::ServerConfig;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "kalamdb-server", version, about = "KalamDB server")]
+struct Args {
+    /// Path to server.toml; without it the built-in defaults apply.
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("kalamdb-server: {message}");
+    std::process::exit(1);
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let config = ServerConfig::load(args.config.as_deref()).unwrap_or_else(|e| fail(&e));
+    let filter =
+        EnvFilter::try_new(&config.logging.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let addr = format!("{}:{}", config.server.host, config.server.port);
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => fail(&format!(
+            "port {} on {} is already in use: stop the other process or choose another port (server.port / KALAMDB_SERVER_PORT)",
+            config.server.port, config.server.host
+        )),
+        Err(e) => fail(&format!("cannot listen on {addr}: {e}")),
+    };
+    let local = listener
+        .local_addr()
+        .unwrap_or_else(|e| fail(&format!("cannot read the bound address: {e}")));
+
+    let registry = plugins::registry().unwrap_or_else(|e| fail(&e.to_string()));
+    let engine = kalamdb_core::Engine::open(config.engine_config(), registry)
+        .await
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    if engine.needs_setup() {
+        tracing::warn!(
+            "root has no password: set KALAMDB_ROOT_PASSWORD or POST /v1/api/auth/setup from this machine"
+        );
+    }
+    spawn_stream_eviction(engine.clone(), config.storage.stream_eviction_interval_secs);
+    let state = http::AppState {
+        engine: engine.clone(),
+        config: Arc::new(config),
+        started: Instant::now(),
+    };
+    let app = http::router(state);
+    tracing::info!("KalamDB server listening on http://{local}");
+    println!("KalamDB server listening on http://{local}");
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    if let Err(e) = served {
+        tracing::error!("server error: {e}");
+    }
+    tracing::info!("shutting down: draining writers");
+    engine.shutdown();
+    tracing::info!("stopped");
+}
+
+/// Deletes expired STREAM rows every `every_secs` seconds.
+fn spawn_stream_eviction(engine: Arc<kalamdb_core::Engine>, every_secs: u64) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let now = chrono::Utc::now().timestamp_millis();
+            match engine.evict_expired_stream_rows(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!("evicted {n} expired STREAM row(s)"),
+                Err(e) => tracing::warn!("STREAM eviction failed: {e}"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,192 @@
+//! Catalog records as persisted (through the configured codec) in the system column families.
+
+use crate::value::Value;
+use kalamdb_types::{KalamDataType, NamespaceId, Role, StorageId, TableId, TableType, UserId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceRecord {
+    pub namespace_id: NamespaceId,
+    /// Microseconds since the epoch.
+    pub created_at: i64,
+}
+
+/// A column default, evaluated per inserted row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DefaultExpr {
+    Literal(Value),
+    Now,
+    SnowflakeId,
+    UuidV7,
+    Ulid,
+    CurrentUser,
+    /// AUTO_INCREMENT / SERIAL: one more than the largest value in the table.
+    AutoIncrement,
+}
+
+impl DefaultExpr {
+    /// How `DESCRIBE TABLE` shows it.
+    pub fn sql(&self) -> String {
+        match self {
+            DefaultExpr::Literal(Value::Text(s)) => format!("'{}'", s.replace('\'', "''")),
+            DefaultExpr::Literal(v) => v.display(),
+            DefaultExpr::Now => "NOW()".into(),
+            DefaultExpr::SnowflakeId => "SNOWFLAKE_ID()".into(),
+            DefaultExpr::UuidV7 => "UUID_V7()".into(),
+            DefaultExpr::Ulid => "ULID()".into(),
+            DefaultExpr::CurrentUser => "CURRENT_USER()".into(),
+            DefaultExpr::AutoIncrement => "AUTO_INCREMENT".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDef {
+    /// Stable id; rows store cells by it.
+    pub id: u32,
+    pub name: String,
+    pub data_type: KalamDataType,
+    pub nullable: bool,
+    pub primary_key: bool,
+    pub default: Option<DefaultExpr>,
+}
+
+/// Access level of a SHARED table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLevel {
+    Public,
+    Private,
+    Restricted,
+    Dba,
+}
+
+impl AccessLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::Public => "public",
+            AccessLevel::Private => "private",
+            AccessLevel::Restricted => "restricted",
+            AccessLevel::Dba => "dba",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "public" => AccessLevel::Public,
+            "private" => AccessLevel::Private,
+            "restricted" => AccessLevel::Restricted,
+            "dba" => AccessLevel::Dba,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableOptions {
+    pub storage_id: StorageId,
+    #[serde(default)]
+    pub use_user_storage: bool,
+    #[serde(default)]
+    pub flush_policy: Option<String>,
+    #[serde(default)]
+    pub deleted_retention_hours: Option<u64>,
+    #[serde(default)]
+    pub ttl_seconds: Option<u64>,
+    #[serde(default)]
+    pub access_level: Option<AccessLevel>,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        Self {
+            storage_id: StorageId::new("local"),
+            use_user_storage: false,
+            flush_policy: None,
+            deleted_retention_hours: None,
+            ttl_seconds: None,
+            access_level: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableDef {
+    pub id: TableId,
+    pub table_type: TableType,
+    /// User columns in creation order.
+    pub columns: Vec<ColumnDef>,
+    pub next_column_id: u32,
+    pub options: TableOptions,
+    pub schema_version: u32,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TableDef {
+    pub fn primary_key(&self) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.primary_key)
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StorageRecord {
+    pub storage_id: StorageId,
+    pub storage_name: String,
+    pub description: Option<String>,
+    pub storage_type: String,
+    pub base_directory: String,
+    pub credentials: Option<String>,
+    pub config: Option<String>,
+    pub shared_tables_template: String,
+    pub user_tables_template: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Where a user's partitions of `USE_USER_STORAGE` tables are flushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageMode {
+    Table,
+    Region,
+}
+
+impl StorageMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageMode::Table => "table",
+            StorageMode::Region => "region",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub user_id: UserId,
+    pub role: Role,
+    /// bcrypt hash; `None` until a password is set (root before setup).
+    pub password_hash: Option<String>,
+    pub email: Option<String>,
+    pub storage_mode: StorageMode,
+    pub storage_id: Option<StorageId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    #[serde(default)]
+    pub failed_login_attempts: u32,
+    #[serde(default)]
+    pub locked_until: Option<i64>,
+    #[serde(default)]
+    pub last_login_at: Option<i64>,
+}
+
+impl UserRecord {
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}

@@ -1,0 +1,332 @@
+//! The engine: opens the data directory, wires the plugins, the hot store, the catalog and
+//! DataFusion together, and executes typed statements for every front end.
+
+use crate::catalog::Catalog;
+use crate::catalog::model::{StorageMode, StorageRecord, UserRecord};
+use crate::error::{KalamError, Result};
+use crate::exec::df_catalog::{CATALOG_NAME, KalamCatalog};
+use crate::exec::functions::builtin_udfs;
+use crate::plugin::{Registry, StorageConfig};
+use crate::store::{HotStore, StoreOptions};
+use datafusion::catalog::{CatalogProviderList, MemoryCatalogProviderList};
+use datafusion::execution::FunctionRegistry;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::prelude::SessionConfig;
+use kalamdb_types::{NamespaceId, Role, StorageId, UserId};
+use parking_lot::Mutex;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Engine settings (the server maps its config file onto these).
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Root of everything the server keeps: RocksDB under `rocksdb/`, the local storage.
+    pub data_dir: PathBuf,
+    /// Base directory of the `local` storage; default `<data_dir>/storage`.
+    pub storage_dir: Option<PathBuf>,
+    pub user_shards: u32,
+    /// Codec plugin for rows and records in RocksDB.
+    pub codec: String,
+    /// fsync the WAL on every commit.
+    pub sync_writes: bool,
+    /// Root's password at first start (else the server waits for setup).
+    pub root_password: Option<String>,
+    /// HS256 secret; generated and kept in the data directory when unset.
+    pub jwt_secret: Option<String>,
+    pub jwt_expiry_hours: u64,
+    pub bcrypt_cost: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            storage_dir: None,
+            user_shards: 8,
+            codec: "json".into(),
+            sync_writes: false,
+            root_password: None,
+            jwt_secret: None,
+            jwt_expiry_hours: 24,
+            bcrypt_cost: 12,
+        }
+    }
+}
+
+/// The caller of a statement.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: UserId,
+    pub role: Role,
+    /// Namespace for unqualified table names (`USE ns`, or the request's `namespace_id`).
+    pub namespace: Option<NamespaceId>,
+}
+
+pub struct Engine {
+    pub config: EngineConfig,
+    pub registry: Registry,
+    pub store: Arc<HotStore>,
+    pub catalog: Arc<Catalog>,
+    base_state: SessionState,
+    /// Live query subscriptions.
+    pub live: Arc<crate::live::LiveManager>,
+    pub(crate) jwt_secret: Vec<u8>,
+    pub(crate) auto_increment_init: Mutex<()>,
+    /// Held for the engine's lifetime: one server per data directory.
+    _lock: File,
+}
+
+pub const RESERVED_NAMESPACES: &[&str] = &[
+    "system",
+    "sys",
+    "root",
+    "kalamdb",
+    "kalam",
+    "information_schema",
+    "pg_catalog",
+    "datafusion",
+];
+
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+fn lock_data_dir(dir: &Path) -> Result<File> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        KalamError::Storage(format!(
+            "cannot create data directory '{}': {e}",
+            dir.display()
+        ))
+    })?;
+    let path = dir.join("kalamdb.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| KalamError::Storage(format!("cannot open '{}': {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(KalamError::Storage(format!(
+            "data directory '{}' is in use by another KalamDB server; stop it or choose another data directory",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(KalamError::Storage(format!(
+            "cannot lock data directory '{}': {e}",
+            dir.display()
+        ))),
+    }
+}
+
+fn load_or_create_secret(dir: &Path) -> Result<Vec<u8>> {
+    let path = dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
+    }
+    let secret: String = (0..64)
+        .map(|_| {
+            let n: u8 = rand::random::<u8>() % 62;
+            match n {
+                0..=9 => (b'0' + n) as char,
+                10..=35 => (b'a' + n - 10) as char,
+                _ => (b'A' + n - 36) as char,
+            }
+        })
+        .collect();
+    std::fs::write(&path, secret.as_bytes())
+        .map_err(|e| KalamError::Storage(format!("cannot write '{}': {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(secret.into_bytes())
+}
+
+impl Engine {
+    /// Opens the data directory and brings the catalog up to date (the `local` storage and
+    /// `root` exist from the first start).
+    pub async fn open(config: EngineConfig, registry: Registry) -> Result<Arc<Self>> {
+        let lock = lock_data_dir(&config.data_dir)?;
+        let codec = registry.codec(&config.codec).ok_or_else(|| {
+            KalamError::InvalidDefinition(format!(
+                "codec '{}' is not registered; available plugins: {:?}",
+                config.codec,
+                registry.names()
+            ))
+        })?;
+        let store_options = StoreOptions {
+            user_shards: config.user_shards.max(1),
+            sync_writes: config.sync_writes,
+            ..StoreOptions::default()
+        };
+        let rocks_path = config.data_dir.join("rocksdb");
+        let (feed, feed_rx) = crate::live::ChangeFeed::new();
+        let feed = Arc::new(feed);
+        let store = {
+            let codec = codec.clone();
+            let feed = feed.clone();
+            tokio::task::spawn_blocking(move || {
+                HotStore::open(&rocks_path, codec, store_options, feed)
+            })
+            .await
+            .map_err(KalamError::internal)??
+        };
+        let store = Arc::new(store);
+        let catalog = Arc::new(Catalog::load(store.clone())?);
+        let jwt_secret = match &config.jwt_secret {
+            Some(s) if !s.is_empty() => s.as_bytes().to_vec(),
+            _ => load_or_create_secret(&config.data_dir)?,
+        };
+        let live = Arc::new(crate::live::LiveManager::new(feed));
+        tokio::spawn(crate::live::manager::run_dispatcher(
+            live.clone(),
+            catalog.clone(),
+            feed_rx,
+        ));
+        let base_state = Self::base_state(catalog.clone(), store.clone(), live.clone())?;
+        let engine = Arc::new(Self {
+            config,
+            registry,
+            store,
+            catalog,
+            base_state,
+            live,
+            jwt_secret,
+            auto_increment_init: Mutex::new(()),
+            _lock: lock,
+        });
+        engine.bootstrap().await?;
+        Ok(engine)
+    }
+
+    fn base_state(
+        catalog: Arc<Catalog>,
+        store: Arc<HotStore>,
+        live: Arc<crate::live::LiveManager>,
+    ) -> Result<SessionState> {
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG_NAME, "public")
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(true)
+            .with_target_partitions(2);
+        let list = Arc::new(MemoryCatalogProviderList::new());
+        list.register_catalog(
+            CATALOG_NAME.to_string(),
+            Arc::new(KalamCatalog {
+                catalog,
+                store,
+                live,
+            }),
+        );
+        let mut state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_catalog_list(list)
+            .build();
+        for udf in builtin_udfs() {
+            state.register_udf(Arc::new(udf))?;
+        }
+        Ok(state)
+    }
+
+    /// A DataFusion session for one statement of `session`.
+    pub(crate) fn session_state(&self, session: &Session) -> Result<SessionState> {
+        let mut state = self.base_state.clone();
+        let config = state.config_mut();
+        config.set_extension(Arc::new(crate::exec::scope::QueryScope {
+            user: session.user.clone(),
+            role: session.role,
+        }));
+        config.options_mut().catalog.default_schema = session
+            .namespace
+            .as_ref()
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "public".into());
+        state.register_udf(Arc::new(crate::exec::functions::current_user_udf(
+            session.user.as_str(),
+        )))?;
+        Ok(state)
+    }
+
+    /// The `local` storage's base directory.
+    pub fn local_storage_dir(&self) -> PathBuf {
+        self.config
+            .storage_dir
+            .clone()
+            .unwrap_or_else(|| self.config.data_dir.join("storage"))
+    }
+
+    async fn bootstrap(&self) -> Result<()> {
+        let now = now_micros();
+        let local = StorageId::new("local");
+        if self.catalog.storage(&local).is_none() {
+            let base = self.local_storage_dir();
+            let record = StorageRecord {
+                storage_id: local.clone(),
+                storage_name: "Local storage".into(),
+                description: Some("Default storage on the server's filesystem".into()),
+                storage_type: "filesystem".into(),
+                base_directory: base.display().to_string(),
+                credentials: None,
+                config: None,
+                shared_tables_template: "{namespace}/{tableName}".into(),
+                user_tables_template: "{namespace}/{tableName}/{shard}/{userId}".into(),
+                created_at: now,
+                updated_at: now,
+            };
+            if let Some(factory) = self.registry.storage("filesystem") {
+                let backend = factory.create(&StorageConfig {
+                    storage_id: local.to_string(),
+                    base_directory: record.base_directory.clone(),
+                    credentials: None,
+                    config: None,
+                })?;
+                backend.ensure_ready()?;
+            }
+            self.catalog.put_storage(record).await?;
+        }
+        let root = UserId::new("root");
+        let root_hash = match &self.config.root_password {
+            Some(pw) if !pw.is_empty() => {
+                Some(crate::auth::password::hash(pw.clone(), self.config.bcrypt_cost).await?)
+            }
+            _ => None,
+        };
+        match self.catalog.user_record(&root) {
+            None => {
+                self.catalog
+                    .put_user(UserRecord {
+                        user_id: root,
+                        role: Role::System,
+                        password_hash: root_hash,
+                        email: None,
+                        storage_mode: StorageMode::Table,
+                        storage_id: None,
+                        created_at: now,
+                        updated_at: now,
+                        deleted_at: None,
+                        failed_login_attempts: 0,
+                        locked_until: None,
+                        last_login_at: None,
+                    })
+                    .await?;
+            }
+            Some(mut existing) if existing.password_hash.is_none() && root_hash.is_some() => {
+                existing.password_hash = root_hash;
+                existing.updated_at = now;
+                self.catalog.put_user(existing).await?;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Stops the shard writers after they drain, and syncs the WAL.
+    pub fn shutdown(&self) {
+        self.store.shutdown();
+    }
+}

@@ -1,0 +1,114 @@
+//! The kernel's error type. Variants carry typed context; [`KalamError::code`] maps each to the
+//! one status catalogue in `kalamdb_types::ErrorCode`. Messages are what a user reads: short, name
+//! the object, say what to do.
+
+use kalamdb_types::{ErrorCode, NamespaceId, Role, TableId};
+use thiserror::Error;
+
+pub type Result<T, E = KalamError> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum KalamError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("Namespace '{0}' does not exist. Create it first with CREATE NAMESPACE {0}")]
+    NamespaceNotFound(NamespaceId),
+    #[error("Namespace '{0}' already exists")]
+    NamespaceExists(NamespaceId),
+    #[error("relation \"{0}\" does not exist")]
+    TableNotFound(String),
+    #[error("relation \"{0}\" already exists")]
+    TableExists(TableId),
+    #[error("{0}")]
+    InvalidDefinition(String),
+    #[error(
+        "duplicate key value violates unique constraint \"{table}_pkey\"\nDETAIL: Key ({column})=({value}) already exists."
+    )]
+    DuplicateKey {
+        table: String,
+        column: String,
+        value: String,
+    },
+    #[error(
+        "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+    )]
+    NotNull { table: String, column: String },
+    #[error("{0}")]
+    InvalidValue(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Execution(String),
+    #[error("Permission denied: {action} requires role {required} or higher (you are '{actual}')")]
+    PermissionDenied {
+        action: String,
+        required: Role,
+        actual: Role,
+    },
+    #[error("{0}")]
+    Denied(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Auth(String),
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl KalamError {
+    /// The status code of this error in the one catalogue.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            KalamError::Syntax(_) | KalamError::Unsupported(_) => ErrorCode::InvalidSql,
+            KalamError::InvalidParameter(_) => ErrorCode::InvalidParameter,
+            KalamError::PermissionDenied { .. } | KalamError::Denied(_) => {
+                ErrorCode::PermissionDenied
+            }
+            KalamError::Auth(_) => ErrorCode::InvalidCredentials,
+            KalamError::Storage(_) | KalamError::Internal(_) => ErrorCode::InternalError,
+            KalamError::NamespaceNotFound(_)
+            | KalamError::NamespaceExists(_)
+            | KalamError::TableNotFound(_)
+            | KalamError::TableExists(_)
+            | KalamError::InvalidDefinition(_)
+            | KalamError::DuplicateKey { .. }
+            | KalamError::NotNull { .. }
+            | KalamError::InvalidValue(_)
+            | KalamError::Execution(_)
+            | KalamError::NotFound(_)
+            | KalamError::AlreadyExists(_) => ErrorCode::SqlExecutionError,
+        }
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        KalamError::Internal(err.to_string())
+    }
+
+    pub fn storage(err: impl std::fmt::Display) -> Self {
+        KalamError::Storage(err.to_string())
+    }
+}
+
+impl From<rocksdb::Error> for KalamError {
+    fn from(err: rocksdb::Error) -> Self {
+        KalamError::Storage(err.to_string())
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for KalamError {
+    fn from(err: datafusion::error::DataFusionError) -> Self {
+        crate::exec::df_error::translate(err)
+    }
+}
+
+impl From<datafusion::arrow::error::ArrowError> for KalamError {
+    fn from(err: datafusion::arrow::error::ArrowError) -> Self {
+        KalamError::Execution(err.to_string())
+    }
+}

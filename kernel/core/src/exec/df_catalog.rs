@@ -1,0 +1,130 @@
+//! The catalog as DataFusion sees it: one catalog `kalam`, one schema per namespace plus
+//! `system`. Providers are looked up per query, so DDL is visible at once.
+
+use super::provider::HotTableProvider;
+use super::system_tables::{SystemTable, SystemTableProvider};
+use crate::catalog::Catalog;
+use crate::store::HotStore;
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, SchemaProvider};
+use datafusion::datasource::TableProvider;
+use datafusion::error::Result;
+use kalamdb_types::{NamespaceId, TableId};
+use std::sync::Arc;
+
+pub const CATALOG_NAME: &str = "kalam";
+pub const SYSTEM_SCHEMA: &str = "system";
+
+pub struct KalamCatalog {
+    pub catalog: Arc<Catalog>,
+    pub store: Arc<HotStore>,
+    pub live: Arc<crate::live::LiveManager>,
+}
+
+impl std::fmt::Debug for KalamCatalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KalamCatalog")
+    }
+}
+
+impl CatalogProvider for KalamCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .catalog
+            .namespaces()
+            .into_iter()
+            .map(|n| n.namespace_id.to_string())
+            .collect();
+        names.push(SYSTEM_SCHEMA.to_string());
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name == SYSTEM_SCHEMA {
+            return Some(Arc::new(SystemSchema {
+                catalog: self.catalog.clone(),
+                live: self.live.clone(),
+            }));
+        }
+        let ns = NamespaceId::new(name);
+        self.catalog.namespace(&ns)?;
+        Some(Arc::new(NamespaceSchema {
+            namespace: ns,
+            catalog: self.catalog.clone(),
+            store: self.store.clone(),
+        }))
+    }
+}
+
+struct NamespaceSchema {
+    namespace: NamespaceId,
+    catalog: Arc<Catalog>,
+    store: Arc<HotStore>,
+}
+
+impl std::fmt::Debug for NamespaceSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NamespaceSchema({})", self.namespace)
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for NamespaceSchema {
+    fn table_names(&self) -> Vec<String> {
+        self.catalog
+            .tables_in(&self.namespace)
+            .iter()
+            .map(|t| t.def.id.table.to_string())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let id = TableId::new(self.namespace.as_str(), name);
+        Ok(self.catalog.table(&id).map(|entry| {
+            Arc::new(HotTableProvider {
+                entry,
+                store: self.store.clone(),
+            }) as Arc<dyn TableProvider>
+        }))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.catalog
+            .table(&TableId::new(self.namespace.as_str(), name))
+            .is_some()
+    }
+}
+
+struct SystemSchema {
+    catalog: Arc<Catalog>,
+    live: Arc<crate::live::LiveManager>,
+}
+
+impl std::fmt::Debug for SystemSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SystemSchema")
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for SystemSchema {
+    fn table_names(&self) -> Vec<String> {
+        SystemTable::ALL
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let Some(table) = SystemTable::from_name(name) else {
+            return Ok(None);
+        };
+        let provider = SystemTableProvider::new(table, self.catalog.clone(), self.live.clone())
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        Ok(Some(Arc::new(provider)))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        SystemTable::from_name(name).is_some()
+    }
+}

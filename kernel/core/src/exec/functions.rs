@@ -1,0 +1,95 @@
+//! KalamDB's SQL functions: SNOWFLAKE_ID(), UUID_V7(), ULID(), CURRENT_USER(). The same
+//! generators serve column defaults.
+
+use crate::store::seq::SeqGenerator;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
+use std::sync::{Arc, OnceLock};
+
+fn snowflake() -> &'static SeqGenerator {
+    static GEN: OnceLock<SeqGenerator> = OnceLock::new();
+    GEN.get_or_init(|| SeqGenerator::new(2))
+}
+
+/// A new snowflake id (time-ordered 64-bit integer).
+pub fn snowflake_id() -> i64 {
+    snowflake().next()
+}
+
+/// A new UUID version 7 (time-ordered), hyphenated.
+pub fn uuid_v7() -> String {
+    uuid::Uuid::now_v7().hyphenated().to_string()
+}
+
+/// A new ULID: 48 bits of milliseconds and 80 random bits, Crockford base32.
+pub fn ulid() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let ms = chrono::Utc::now().timestamp_millis().max(0) as u128;
+    let random: u128 = rand::random::<u128>() & ((1u128 << 80) - 1);
+    let value = (ms << 80) | random;
+    let mut out = [0u8; 26];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let shift = 5 * (25 - i);
+        *slot = ALPHABET[((value >> shift) & 0x1f) as usize];
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The functions that do not depend on the caller.
+pub fn builtin_udfs() -> Vec<ScalarUDF> {
+    vec![
+        create_udf(
+            "snowflake_id",
+            vec![],
+            DataType::Int64,
+            Volatility::Volatile,
+            Arc::new(|_| {
+                Ok(ColumnarValue::Scalar(ScalarValue::Int64(Some(
+                    snowflake_id(),
+                ))))
+            }),
+        ),
+        create_udf(
+            "uuid_v7",
+            vec![],
+            DataType::Utf8,
+            Volatility::Volatile,
+            Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(uuid_v7()))))),
+        ),
+        create_udf(
+            "ulid",
+            vec![],
+            DataType::Utf8,
+            Volatility::Volatile,
+            Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(ulid()))))),
+        ),
+    ]
+}
+
+/// CURRENT_USER() bound to one caller.
+pub fn current_user_udf(user: &str) -> ScalarUDF {
+    let user = user.to_string();
+    create_udf(
+        "current_user",
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(user.clone()))))),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulids_sort_by_time_and_are_26_chars() {
+        let a = ulid();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = ulid();
+        assert_eq!(a.len(), 26);
+        assert!(a < b);
+        assert_eq!(uuid_v7().len(), 36);
+    }
+}

@@ -1,0 +1,138 @@
+//! Execution of typed statements: the one `execute` path every front end calls.
+//!
+//! - [`batch`]: a request's SQL text → statements → results (DML results merged).
+//! - [`ddl`]: namespaces, tables, SHOW and DESCRIBE.
+//! - [`users`]: CREATE/ALTER/DROP USER.
+//! - [`storages`]: CREATE/ALTER/DROP STORAGE, SHOW STORAGES, STORAGE CHECK.
+//! - [`dml`]: INSERT, UPDATE, DELETE through the shard writers.
+//! - [`query`]: SELECT and friends on DataFusion.
+//! - [`provider`], [`df_catalog`], [`system_tables`]: what DataFusion reads.
+//! - [`rows`], [`coerce`], [`result`]: values between rows, Arrow and the wire.
+//! - [`access`]: the role matrix and plan checks; [`scope`]: the caller inside DataFusion.
+
+pub mod access;
+pub mod batch;
+pub mod coerce;
+pub mod ddl;
+pub mod df_catalog;
+pub mod df_error;
+pub mod dml;
+pub mod functions;
+pub mod provider;
+pub mod query;
+pub mod result;
+pub mod rows;
+pub mod scope;
+pub mod storages;
+pub mod system_tables;
+pub mod users;
+
+use crate::engine::{Engine, Session};
+use crate::error::Result;
+use crate::sql::Statement;
+use crate::value::Value;
+use kalamdb_types::wire::QueryResult;
+
+/// `SUBSCRIBE TO` over HTTP: how to subscribe over WebSocket.
+fn subscribe_hint(select: &str, options: &[(String, String)]) -> Result<QueryResult> {
+    let mut opts = serde_json::Map::new();
+    for (k, v) in options {
+        let value = match v.parse::<i64>() {
+            Ok(n) => serde_json::Value::from(n),
+            Err(_) => serde_json::Value::String(v.clone()),
+        };
+        opts.insert(k.clone(), value);
+    }
+    let message = serde_json::json!({
+        "type": "subscribe",
+        "subscription": {"id": "sub1", "sql": select, "options": opts},
+    });
+    Ok(result::message_result(
+        format!(
+            "Live queries run over WebSocket: connect to /v1/ws, send {{\"type\":\"authenticate\",\"method\":\"jwt\",\"token\":\"<token>\"}}, then send {message}"
+        ),
+        0,
+    ))
+}
+
+impl Engine {
+    fn kill_live_query(&self, session: &Session, live_id: &str) -> Result<QueryResult> {
+        let sub = self
+            .live
+            .all()
+            .into_iter()
+            .find(|s| s.live_id == live_id)
+            .ok_or_else(|| {
+                crate::error::KalamError::NotFound(format!("live query '{live_id}' does not exist"))
+            })?;
+        if sub.connection.user != session.user {
+            access::require(
+                session.role,
+                kalamdb_types::Role::Dba,
+                "KILL LIVE QUERY of another user",
+            )?;
+        }
+        self.live.remove(live_id);
+        sub.connection
+            .push(kalamdb_types::ws::ServerMessage::Error {
+                subscription_id: Some(sub.subscription_id.clone()),
+                code: kalamdb_types::ws::ws_codes::SUBSCRIPTION_FAILED.into(),
+                message: format!("live query '{live_id}' was killed"),
+            });
+        Ok(result::message_result(
+            format!("Live query '{live_id}' killed"),
+            0,
+        ))
+    }
+}
+
+impl Engine {
+    /// Executes one typed statement for `session` with bound `$n` parameters.
+    pub async fn execute(
+        &self,
+        session: &mut Session,
+        statement: Statement,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        match statement {
+            Statement::CreateNamespace {
+                name,
+                if_not_exists,
+            } => self.create_namespace(session, name, if_not_exists).await,
+            Statement::DropNamespace {
+                name,
+                if_exists,
+                cascade,
+            } => self.drop_namespace(session, name, if_exists, cascade).await,
+            Statement::ShowNamespaces => self.show_namespaces(),
+            Statement::Use { namespace } => self.use_namespace(session, namespace),
+            Statement::CreateTable(spec) => self.create_table(session, *spec).await,
+            Statement::DropTable { table, if_exists } => {
+                self.drop_table(session, table, if_exists).await
+            }
+            Statement::ShowTables { namespace } => self.show_tables(session, namespace),
+            Statement::DescribeTable { table } => self.describe_table(session, table),
+            Statement::CreateUser(spec) => self.create_user(session, *spec).await,
+            Statement::AlterUser { user, change } => self.alter_user(session, user, change).await,
+            Statement::DropUser { user, if_exists } => {
+                self.drop_user(session, user, if_exists).await
+            }
+            Statement::KillLiveQuery { live_id } => self.kill_live_query(session, &live_id),
+            Statement::SubscribeTo { select, options } => subscribe_hint(&select, &options),
+            Statement::CreateStorage(spec) => self.create_storage(session, *spec).await,
+            Statement::AlterStorage { storage_id, change } => {
+                self.alter_storage(session, storage_id, change).await
+            }
+            Statement::DropStorage {
+                storage_id,
+                if_exists,
+            } => self.drop_storage(session, storage_id, if_exists).await,
+            Statement::ShowStorages => self.show_storages(session),
+            Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
+            Statement::Insert(insert) => self.insert(session, *insert, params).await,
+            Statement::Update(update) => self.update(session, *update, params).await,
+            Statement::Delete(delete) => self.delete(session, *delete, params).await,
+            Statement::Query(stmt) => self.query(session, *stmt, params).await,
+        }
+    }
+}

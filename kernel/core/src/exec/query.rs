@@ -1,0 +1,91 @@
+//! SELECT, VALUES and EXPLAIN on DataFusion, with `$n` parameters bound after planning (cast
+//! to the type the planner inferred, so a BIGINT sent as a JSON string still binds).
+
+use super::access::check_plan;
+use super::result::rows_result;
+use super::rows::param_scalar;
+use crate::engine::{Engine, Session};
+use crate::error::{KalamError, Result};
+use crate::value::Value;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::common::ParamValues;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::collect;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast;
+use kalamdb_types::wire::QueryResult;
+use std::sync::Arc;
+
+impl Engine {
+    pub(crate) async fn query(
+        &self,
+        session: &Session,
+        statement: ast::Statement,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        let (schema, batches) = self.run_query(session, statement, params).await?;
+        rows_result(&schema, &batches)
+    }
+
+    /// Plans, checks and runs a read; returns the output schema and batches.
+    pub(crate) async fn run_query(
+        &self,
+        session: &Session,
+        statement: ast::Statement,
+        params: &[Value],
+    ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
+        let state = self.session_state(session)?;
+        let plan = state
+            .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+            .await?;
+        match &plan {
+            LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) => {
+                return Err(KalamError::Unsupported(
+                    "this statement is not supported here".into(),
+                ));
+            }
+            _ => {}
+        }
+        check_plan(&plan, session.role)?;
+        let plan = bind_params(plan, params)?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        let physical = state.create_physical_plan(&plan).await?;
+        let batches = collect(physical, state.task_ctx()).await?;
+        Ok((schema, batches))
+    }
+}
+
+fn bind_params(plan: LogicalPlan, params: &[Value]) -> Result<LogicalPlan> {
+    let types = plan.get_parameter_types()?;
+    if types.is_empty() {
+        if !params.is_empty() {
+            return Err(KalamError::InvalidParameter(format!(
+                "{} parameter(s) given but the statement has no $n placeholders",
+                params.len()
+            )));
+        }
+        return Ok(plan);
+    }
+    let mut highest = 0usize;
+    for name in types.keys() {
+        let n: usize = name
+            .trim_start_matches('$')
+            .parse()
+            .map_err(|_| KalamError::InvalidParameter(format!("unsupported placeholder {name}")))?;
+        highest = highest.max(n);
+    }
+    if highest > params.len() {
+        return Err(KalamError::InvalidParameter(format!(
+            "there is no parameter ${}: {} parameter(s) given",
+            params.len() + 1,
+            params.len()
+        )));
+    }
+    let mut values = Vec::with_capacity(params.len());
+    for (i, value) in params.iter().enumerate() {
+        let expected = types.get(&format!("${}", i + 1)).and_then(|t| t.as_ref());
+        values.push(param_scalar(value, expected)?);
+    }
+    Ok(plan.with_param_values(ParamValues::from(values))?)
+}

@@ -1,0 +1,191 @@
+//! CREATE/ALTER/DROP USER. Passwords are hashed before they reach the catalog; messages never
+//! repeat them.
+
+use super::access::require;
+use super::result::message_result;
+use crate::auth::password;
+use crate::catalog::model::{StorageMode, UserRecord};
+use crate::engine::{Engine, Session, now_micros};
+use crate::error::{KalamError, Result};
+use crate::sql::statement::{CreateUser, UserChange};
+use kalamdb_types::wire::QueryResult;
+use kalamdb_types::{Role, UserId};
+
+fn check_user_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(KalamError::InvalidDefinition(format!(
+            "invalid user name '{name}': use letters, digits and _ - . @ (at most 128)"
+        )))
+    }
+}
+
+/// An admin may grant roles up to its own (dba cannot make system users).
+fn check_grant(session: &Session, role: Role) -> Result<()> {
+    if role > session.role {
+        return Err(KalamError::PermissionDenied {
+            action: format!("granting role {role}"),
+            required: role,
+            actual: session.role,
+        });
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub(crate) async fn create_user(
+        &self,
+        session: &Session,
+        spec: CreateUser,
+    ) -> Result<QueryResult> {
+        require(session.role, Role::Dba, "CREATE USER")?;
+        check_user_name(spec.user.as_str())?;
+        check_grant(session, spec.role)?;
+        if let Some(existing) = self.catalog.user_record(&spec.user)
+            && !existing.is_deleted()
+        {
+            return Err(KalamError::AlreadyExists(format!(
+                "role \"{}\" already exists",
+                spec.user
+            )));
+        }
+        if let Some(storage) = &spec.storage_id
+            && self.catalog.storage(storage).is_none()
+        {
+            return Err(KalamError::NotFound(format!(
+                "Storage '{storage}' does not exist"
+            )));
+        }
+        let password_hash = match spec.password {
+            Some(pw) if !pw.is_empty() => Some(password::hash(pw, self.config.bcrypt_cost).await?),
+            _ => None,
+        };
+        let now = now_micros();
+        self.catalog
+            .put_user(UserRecord {
+                user_id: spec.user.clone(),
+                role: spec.role,
+                password_hash,
+                email: spec.email,
+                storage_mode: spec.storage_mode.unwrap_or(StorageMode::Table),
+                storage_id: spec.storage_id,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+                failed_login_attempts: 0,
+                locked_until: None,
+                last_login_at: None,
+            })
+            .await?;
+        Ok(message_result(
+            format!("User '{}' created successfully", spec.user),
+            0,
+        ))
+    }
+
+    pub(crate) async fn alter_user(
+        &self,
+        session: &Session,
+        user: UserId,
+        change: UserChange,
+    ) -> Result<QueryResult> {
+        let own_password = matches!(change, UserChange::Password(_)) && user == session.user;
+        if !own_password {
+            require(session.role, Role::Dba, "ALTER USER")?;
+        }
+        let mut record = self
+            .catalog
+            .user(&user)
+            .ok_or_else(|| KalamError::NotFound(format!("role \"{user}\" does not exist")))?;
+        if !own_password && record.role > session.role {
+            return Err(KalamError::PermissionDenied {
+                action: format!("altering user '{user}'"),
+                required: record.role,
+                actual: session.role,
+            });
+        }
+        match change {
+            UserChange::Password(pw) => {
+                if pw.is_empty() {
+                    return Err(KalamError::InvalidDefinition(
+                        "password must not be empty".into(),
+                    ));
+                }
+                record.password_hash = Some(password::hash(pw, self.config.bcrypt_cost).await?);
+                record.failed_login_attempts = 0;
+                record.locked_until = None;
+            }
+            UserChange::Role(role) => {
+                check_grant(session, role)?;
+                if user.as_str() == "root" {
+                    return Err(KalamError::Denied(
+                        "the role of 'root' cannot change".into(),
+                    ));
+                }
+                record.role = role;
+            }
+            UserChange::Email(email) => record.email = Some(email),
+            UserChange::StorageMode(mode) => record.storage_mode = mode,
+            UserChange::StorageId(storage) => {
+                if self.catalog.storage(&storage).is_none() {
+                    return Err(KalamError::NotFound(format!(
+                        "Storage '{storage}' does not exist"
+                    )));
+                }
+                record.storage_id = Some(storage);
+            }
+        }
+        record.updated_at = now_micros();
+        self.catalog.put_user(record).await?;
+        Ok(message_result(
+            format!("User '{user}' altered successfully"),
+            0,
+        ))
+    }
+
+    pub(crate) async fn drop_user(
+        &self,
+        session: &Session,
+        user: UserId,
+        if_exists: bool,
+    ) -> Result<QueryResult> {
+        require(session.role, Role::Dba, "DROP USER")?;
+        if user.as_str() == "root" || user == session.user {
+            return Err(KalamError::Denied(format!(
+                "user '{user}' cannot be dropped: it is root or yourself"
+            )));
+        }
+        let Some(mut record) = self.catalog.user(&user) else {
+            if if_exists {
+                return Ok(message_result(
+                    format!("User '{user}' does not exist, skipping"),
+                    0,
+                ));
+            }
+            return Err(KalamError::NotFound(format!(
+                "role \"{user}\" does not exist"
+            )));
+        };
+        if record.role > session.role {
+            return Err(KalamError::PermissionDenied {
+                action: format!("dropping user '{user}'"),
+                required: record.role,
+                actual: session.role,
+            });
+        }
+        let now = now_micros();
+        record.deleted_at = Some(now);
+        record.updated_at = now;
+        self.catalog.put_user(record).await?;
+        Ok(message_result(
+            format!("User '{user}' dropped successfully"),
+            0,
+        ))
+    }
+}

@@ -1,0 +1,31 @@
+//! The KalamDB kernel: the plugin contract and the engine that drives it.
+//!
+//! - [`plugin`]: `StorageBackend`, `Codec`, `Cache` traits and the `Registry`.
+//! - [`store`]: the RocksDB hot store, its key layout and the shard writers (group commit).
+//! - [`catalog`]: namespaces, tables, storages and users, persisted in system column families.
+//! - [`sql`]: statement splitting and the typed `Statement` parser.
+//! - [`exec`]: the `execute` path: DDL, DML, queries on DataFusion, access checks.
+//! - [`live`]: the change feed and live-query subscriptions.
+//! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
+//! - [`engine`]: opening a data directory and wiring it all together.
+//! - [`testing`]: conformance suites plugins run against themselves.
+
+pub mod auth;
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod exec;
+pub mod live;
+pub mod plugin;
+pub mod sql;
+pub mod store;
+pub mod testing;
+pub mod value;
+
+pub use engine::{Engine, EngineConfig, Session};
+pub use error::{KalamError, Result};
+pub use value::{StoredRow, Value};
+
+/// Re-exported so plugins use the same versions as the kernel.
+pub use inventory;
+pub use object_store;

@@ -1,0 +1,146 @@
+//! Subscriptions indexed by table and partition owner, and the dispatcher that delivers
+//! change events to them.
+
+use super::connection::LiveConnection;
+use super::feed::{ChangeEvent, ChangeFeed, ChangeKind};
+use super::subscribe::Subscription;
+use kalamdb_types::{TableId, UserId};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type Key = (TableId, Option<UserId>);
+
+pub struct LiveManager {
+    pub feed: Arc<ChangeFeed>,
+    index: RwLock<HashMap<Key, Vec<Arc<Subscription>>>>,
+    by_live_id: RwLock<HashMap<String, Arc<Subscription>>>,
+    pub max_per_connection: usize,
+    pub max_per_user: usize,
+}
+
+impl LiveManager {
+    pub fn new(feed: Arc<ChangeFeed>) -> Self {
+        Self {
+            feed,
+            index: RwLock::new(HashMap::new()),
+            by_live_id: RwLock::new(HashMap::new()),
+            max_per_connection: 1000,
+            max_per_user: 10_000,
+        }
+    }
+
+    pub fn count_for_connection(&self, connection_id: &str) -> usize {
+        self.by_live_id
+            .read()
+            .values()
+            .filter(|s| s.connection.id == connection_id)
+            .count()
+    }
+
+    pub fn count_for_user(&self, user: &UserId) -> usize {
+        self.by_live_id
+            .read()
+            .values()
+            .filter(|s| &s.connection.user == user)
+            .count()
+    }
+
+    pub fn find(&self, connection_id: &str, subscription_id: &str) -> Option<Arc<Subscription>> {
+        self.by_live_id
+            .read()
+            .values()
+            .find(|s| s.connection.id == connection_id && s.subscription_id == subscription_id)
+            .cloned()
+    }
+
+    pub fn register(&self, sub: Arc<Subscription>) {
+        self.feed.add_subscriber();
+        self.index
+            .write()
+            .entry((sub.table.clone(), sub.owner.clone()))
+            .or_default()
+            .push(sub.clone());
+        self.by_live_id.write().insert(sub.live_id.clone(), sub);
+    }
+
+    pub fn remove(&self, live_id: &str) -> Option<Arc<Subscription>> {
+        let sub = self.by_live_id.write().remove(live_id)?;
+        let key = (sub.table.clone(), sub.owner.clone());
+        let mut index = self.index.write();
+        if let Some(list) = index.get_mut(&key) {
+            list.retain(|s| s.live_id != live_id);
+            if list.is_empty() {
+                index.remove(&key);
+            }
+        }
+        self.feed.remove_subscriber();
+        Some(sub)
+    }
+
+    /// Ends every subscription of a connection.
+    pub fn remove_connection(&self, connection_id: &str) {
+        let ids: Vec<String> = self
+            .by_live_id
+            .read()
+            .values()
+            .filter(|s| s.connection.id == connection_id)
+            .map(|s| s.live_id.clone())
+            .collect();
+        for id in ids {
+            self.remove(&id);
+        }
+    }
+
+    /// Every live subscription, for `system.live`.
+    pub fn all(&self) -> Vec<Arc<Subscription>> {
+        let mut all: Vec<_> = self.by_live_id.read().values().cloned().collect();
+        all.sort_by(|a, b| a.live_id.cmp(&b.live_id));
+        all
+    }
+
+    /// Delivers one batch of events (one writer group, in commit order).
+    pub fn dispatch(&self, events: &[ChangeEvent], catalog: &crate::catalog::Catalog) {
+        for event in events {
+            let key = (event.table.clone(), event.user.clone());
+            let subs = match self.index.read().get(&key) {
+                Some(list) => list.clone(),
+                None => continue,
+            };
+            let Some(entry) = catalog.table(&event.table) else {
+                continue;
+            };
+            for sub in subs {
+                sub.offer(event, &entry);
+            }
+        }
+    }
+}
+
+/// Runs until the feed closes: drains events and dispatches them.
+pub async fn run_dispatcher(
+    manager: Arc<LiveManager>,
+    catalog: Arc<crate::catalog::Catalog>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Vec<ChangeEvent>>,
+) {
+    while let Some(events) = rx.recv().await {
+        manager.dispatch(&events, &catalog);
+    }
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Insert => "insert",
+            ChangeKind::Update => "update",
+            ChangeKind::Delete => "delete",
+        }
+    }
+}
+
+impl LiveConnection {
+    /// True when this connection belongs to `user`.
+    pub fn is_user(&self, user: &UserId) -> bool {
+        &self.user == user
+    }
+}

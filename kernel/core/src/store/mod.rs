@@ -1,0 +1,248 @@
+//! The hot store: RocksDB with one column family per (shard, table) for USER tables
+//! (`user.s03.app.messages`), one per SHARED or STREAM table, and one per system record kind.
+//! Reads go straight to RocksDB; every mutation goes through its shard's single writer
+//! ([`writer`]), which group-commits concurrent commands into one WriteBatch.
+//!
+//! - [`keys`]: order-preserving key encodings and column family names.
+//! - [`writer`]: shard writers, commands and group commit.
+//! - [`seq`]: the `_seq` snowflake generator.
+
+pub mod keys;
+pub mod seq;
+pub mod writer;
+
+use crate::error::{KalamError, Result};
+use crate::plugin::{Codec, decode};
+use crate::value::StoredRow;
+use kalamdb_types::{ShardId, UserId};
+use rocksdb::{ColumnFamilyDescriptor, DBWithThreadMode, MultiThreaded, Options};
+use std::path::Path;
+use std::sync::Arc;
+pub use writer::{Command, RawOp, RowMode, RowOp, TableWrite, WriteOutcome};
+
+pub type Db = DBWithThreadMode<MultiThreaded>;
+
+/// Tuning of the hot store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Number of user shards (column families per USER table, and writer threads).
+    pub user_shards: u32,
+    /// fsync the WAL on every group commit. Off: a write is acknowledged once it is in the
+    /// WAL (survives a process crash, not a power loss), like PostgreSQL's
+    /// `synchronous_commit=off`.
+    pub sync_writes: bool,
+    /// Upper bound of commands one group commit takes.
+    pub max_batch_commands: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            user_shards: 8,
+            sync_writes: false,
+            max_batch_commands: 512,
+        }
+    }
+}
+
+/// Which writer a command goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriterId {
+    User(ShardId),
+    Shared,
+    System,
+}
+
+pub struct HotStore {
+    db: Arc<Db>,
+    codec: Arc<dyn Codec>,
+    writers: writer::Writers,
+    options: StoreOptions,
+}
+
+impl HotStore {
+    /// Opens (or creates) the store in `path`, with every column family already on disk.
+    pub fn open(
+        path: &Path,
+        codec: Arc<dyn Codec>,
+        options: StoreOptions,
+        feed: Arc<crate::live::ChangeFeed>,
+    ) -> Result<Self> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.set_keep_log_file_num(10);
+        db_opts.set_max_total_wal_size(256 * 1024 * 1024);
+        let existing = Db::list_cf(&db_opts, path).unwrap_or_default();
+        let mut names: Vec<String> = existing;
+        for name in keys::SYSTEM_CFS {
+            if !names.iter().any(|n| n == name) {
+                names.push((*name).to_string());
+            }
+        }
+        let descriptors = names
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+        let db = Db::open_cf_descriptors(&db_opts, path, descriptors).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("lock") {
+                KalamError::Storage(format!(
+                    "data directory '{}' is in use by another KalamDB server",
+                    path.display()
+                ))
+            } else {
+                KalamError::from(e)
+            }
+        })?;
+        let db = Arc::new(db);
+        let writers = writer::Writers::start(db.clone(), codec.clone(), &options, feed);
+        Ok(Self {
+            db,
+            codec,
+            writers,
+            options,
+        })
+    }
+
+    pub fn codec(&self) -> &Arc<dyn Codec> {
+        &self.codec
+    }
+
+    pub fn user_shards(&self) -> u32 {
+        self.options.user_shards
+    }
+
+    pub fn shard_of(&self, user: &UserId) -> ShardId {
+        ShardId::of_user(user, self.options.user_shards)
+    }
+
+    /// Creates a column family if it does not exist yet.
+    pub fn ensure_cf(&self, name: &str) -> Result<()> {
+        if self.db.cf_handle(name).is_none() {
+            self.db.create_cf(name, &Options::default())?;
+        }
+        Ok(())
+    }
+
+    /// Drops a column family and its data, if present.
+    pub fn drop_cf(&self, name: &str) -> Result<()> {
+        if self.db.cf_handle(name).is_some() {
+            self.db.drop_cf(name)?;
+        }
+        Ok(())
+    }
+
+    /// Every column family name, for cleanup and statistics.
+    pub fn cf_names(&self) -> Vec<String> {
+        let opts = Options::default();
+        Db::list_cf(&opts, self.db.path()).unwrap_or_default()
+    }
+
+    /// Sends a command to a writer and waits until it is durable (in the WAL).
+    pub async fn submit(&self, writer: WriterId, write: TableWrite) -> Result<WriteOutcome> {
+        self.writers.submit(writer, write).await
+    }
+
+    /// Deletes flushed versions that are still current, through the writer owning `cf`.
+    pub async fn evict(&self, cf: &str, items: Vec<(Vec<u8>, i64)>) -> Result<usize> {
+        let writer = if let Some(rest) = cf.strip_prefix("user.s") {
+            let shard: u32 = rest
+                .split('.')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| KalamError::Internal(format!("bad column family name {cf}")))?;
+            WriterId::User(ShardId(shard))
+        } else if cf.starts_with("shared.") {
+            WriterId::Shared
+        } else {
+            WriterId::System
+        };
+        self.writers
+            .submit_evict(writer, cf.to_string(), items)
+            .await
+    }
+
+    /// Raw system-record writes, applied by the system writer.
+    pub async fn submit_raw(&self, ops: Vec<RawOp>) -> Result<()> {
+        self.writers.submit_raw(ops).await
+    }
+
+    /// The same as [`Self::submit_raw`] from a synchronous context (startup).
+    pub fn submit_raw_blocking(&self, ops: Vec<RawOp>) -> Result<()> {
+        self.writers.submit_raw_blocking(ops)
+    }
+
+    /// Reads one row version.
+    pub fn get_row(&self, cf: &str, key: &[u8]) -> Result<Option<StoredRow>> {
+        let Some(handle) = self.db.cf_handle(cf) else {
+            return Ok(None);
+        };
+        match self.db.get_pinned_cf(&handle, key)? {
+            Some(bytes) => Ok(Some(decode(self.codec.as_ref(), &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every row whose key starts with `prefix`, in key order. Tombstones included.
+    pub fn scan_rows(&self, cf: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, StoredRow)>> {
+        let mut out = Vec::new();
+        self.for_each_prefix(cf, prefix, |key, value| {
+            out.push((key.to_vec(), decode(self.codec.as_ref(), value)?));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Raw system records under a prefix.
+    pub fn scan_raw(&self, cf: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        self.for_each_prefix(cf, prefix, |key, value| {
+            out.push((key.to_vec(), value.to_vec()));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` for each entry under `prefix` until it returns false.
+    pub fn for_each_prefix(
+        &self,
+        cf: &str,
+        prefix: &[u8],
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let Some(handle) = self.db.cf_handle(cf) else {
+            return Ok(());
+        };
+        let mut iter = self.db.raw_iterator_cf(&handle);
+        iter.seek(prefix);
+        while iter.valid() {
+            let (Some(key), Some(value)) = (iter.key(), iter.value()) else {
+                break;
+            };
+            if !key.starts_with(prefix) {
+                break;
+            }
+            if !f(key, value)? {
+                break;
+            }
+            iter.next();
+        }
+        iter.status()?;
+        Ok(())
+    }
+
+    pub fn get_raw(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(handle) = self.db.cf_handle(cf) else {
+            return Ok(None);
+        };
+        Ok(self.db.get_cf(&handle, key)?)
+    }
+
+    /// Stops the writers after they drain their queues, and flushes memtables.
+    pub fn shutdown(&self) {
+        self.writers.shutdown();
+        if let Err(err) = self.db.flush_wal(true) {
+            tracing::warn!("WAL sync at shutdown failed: {err}");
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! Shard writers. Each shard (one per user shard, one for SHARED tables, one for system
+//! records) has a single thread that applies commands in arrival order. It drains whatever is
+//! queued into one RocksDB WriteBatch (group commit), writes it to the WAL, then answers every
+//! command of the group: a write is acknowledged only once it is durable in the WAL.
+//!
+//! Checks that need the current state (primary-key uniqueness, "row still exists" for UPDATE
+//! and DELETE) run inside the writer against RocksDB plus the group's own pending writes, so
+//! two concurrent inserts of one key can never both succeed.
+
+use super::seq::SeqGenerator;
+use super::{Db, StoreOptions, WriterId};
+use crate::error::{KalamError, Result};
+use crate::live::{ChangeEvent, ChangeFeed, ChangeKind, ChangeMeta};
+use crate::plugin::{Codec, decode, encode};
+use crate::value::{StoredRow, Value};
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+use rocksdb::{WriteBatch, WriteOptions};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// What a row operation does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowMode {
+    /// New row; fails the whole command if a live row has the key.
+    Insert,
+    /// New version of an existing live row; skipped if the row is gone.
+    Update,
+    /// Tombstone for an existing live row; skipped if the row is gone.
+    Delete,
+    /// Append-only (STREAM tables): no existence check.
+    Append,
+}
+
+/// One row operation. `key_for_seq` builds the key from the assigned `_seq` (STREAM rows).
+#[derive(Debug)]
+pub struct RowOp {
+    pub key: Vec<u8>,
+    pub cells: Vec<(u32, Value)>,
+    pub mode: RowMode,
+    /// The primary key as shown in a duplicate-key error.
+    pub pk_display: String,
+    /// When set, the writer appends the encoded `_seq` to `key` (STREAM tables).
+    pub append_seq_to_key: bool,
+}
+
+/// All row operations of one statement on one column family: applied all-or-nothing.
+#[derive(Debug)]
+pub struct TableWrite {
+    pub cf: String,
+    /// `ns.table`, for messages.
+    pub table_label: String,
+    /// The primary-key column's name, for messages.
+    pub pk_column: String,
+    pub ops: Vec<RowOp>,
+    /// Table and partition for change events; `None` writes publish nothing.
+    pub meta: Option<ChangeMeta>,
+}
+
+/// What a command did: the versions written and, per written row, the version it replaced.
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    pub written: Vec<StoredRow>,
+    pub replaced: Vec<Option<StoredRow>>,
+    /// The mode of each written row.
+    pub modes: Vec<RowMode>,
+}
+
+impl WriteOutcome {
+    /// The change events of this outcome.
+    fn events(&self, meta: &ChangeMeta) -> Vec<ChangeEvent> {
+        self.written
+            .iter()
+            .zip(self.replaced.iter())
+            .zip(self.modes.iter())
+            .map(|((new, old), mode)| ChangeEvent {
+                table: meta.table.clone(),
+                user: meta.user.clone(),
+                kind: match mode {
+                    RowMode::Insert | RowMode::Append => ChangeKind::Insert,
+                    RowMode::Update => ChangeKind::Update,
+                    RowMode::Delete => ChangeKind::Delete,
+                },
+                new: new.clone(),
+                old: old.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A raw system-record write; `value: None` deletes.
+#[derive(Debug, Clone)]
+pub struct RawOp {
+    pub cf: String,
+    pub key: Vec<u8>,
+    pub value: Option<Vec<u8>>,
+}
+
+pub enum Command {
+    Rows(TableWrite, oneshot::Sender<Result<WriteOutcome>>),
+    Raw(Vec<RawOp>, oneshot::Sender<Result<()>>),
+    /// Deletes flushed versions `(key, _seq)` that are still current; answers how many.
+    Evict(String, Vec<(Vec<u8>, i64)>, oneshot::Sender<Result<usize>>),
+}
+
+enum Reply {
+    Rows(
+        oneshot::Sender<Result<WriteOutcome>>,
+        WriteOutcome,
+        Option<ChangeMeta>,
+    ),
+    Raw(oneshot::Sender<Result<()>>),
+    Evict(oneshot::Sender<Result<usize>>, usize),
+}
+
+pub(super) struct Writers {
+    senders: parking_lot::RwLock<Vec<Sender<Command>>>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
+    user_shards: u32,
+}
+
+impl Writers {
+    pub(super) fn start(
+        db: Arc<Db>,
+        codec: Arc<dyn Codec>,
+        options: &StoreOptions,
+        feed: Arc<ChangeFeed>,
+    ) -> Self {
+        let seq = Arc::new(SeqGenerator::new(1));
+        let count = options.user_shards as usize + 2;
+        let mut senders = Vec::with_capacity(count);
+        let mut handles = Vec::with_capacity(count);
+        for index in 0..count {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            senders.push(tx);
+            let worker = ShardWorker {
+                db: db.clone(),
+                codec: codec.clone(),
+                seq: seq.clone(),
+                feed: feed.clone(),
+                sync: options.sync_writes,
+                max_batch: options.max_batch_commands.max(1),
+            };
+            let name = format!("kalam-writer-{index}");
+            match std::thread::Builder::new()
+                .name(name)
+                .spawn(move || worker.run(rx))
+            {
+                Ok(handle) => handles.push(handle),
+                Err(err) => tracing::error!("could not start shard writer {index}: {err}"),
+            }
+        }
+        Self {
+            senders: parking_lot::RwLock::new(senders),
+            handles: Mutex::new(handles),
+            user_shards: options.user_shards,
+        }
+    }
+
+    fn sender(&self, writer: WriterId) -> Result<Sender<Command>> {
+        let index = match writer {
+            WriterId::User(shard) => shard.0 as usize % self.user_shards.max(1) as usize,
+            WriterId::Shared => self.user_shards as usize,
+            WriterId::System => self.user_shards as usize + 1,
+        };
+        self.senders
+            .read()
+            .get(index)
+            .cloned()
+            .ok_or_else(|| KalamError::Internal("the store is shut down".into()))
+    }
+
+    pub(super) async fn submit(&self, writer: WriterId, write: TableWrite) -> Result<WriteOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.sender(writer)?
+            .send(Command::Rows(write, tx))
+            .map_err(|_| KalamError::Internal("the shard writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
+    }
+
+    pub(super) async fn submit_raw(&self, ops: Vec<RawOp>) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.sender(WriterId::System)?
+            .send(Command::Raw(ops, tx))
+            .map_err(|_| KalamError::Internal("the system writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| KalamError::Internal("the system writer dropped a command".into()))?
+    }
+
+    pub(super) async fn submit_evict(
+        &self,
+        writer: WriterId,
+        cf: String,
+        items: Vec<(Vec<u8>, i64)>,
+    ) -> Result<usize> {
+        let (tx, rx) = oneshot::channel();
+        self.sender(writer)?
+            .send(Command::Evict(cf, items, tx))
+            .map_err(|_| KalamError::Internal("the shard writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
+    }
+
+    pub(super) fn submit_raw_blocking(&self, ops: Vec<RawOp>) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.sender(WriterId::System)?
+            .send(Command::Raw(ops, tx))
+            .map_err(|_| KalamError::Internal("the system writer has stopped".into()))?;
+        rx.blocking_recv()
+            .map_err(|_| KalamError::Internal("the system writer dropped a command".into()))?
+    }
+
+    /// Closes the queues and waits for every writer to finish what was queued.
+    pub(super) fn shutdown(&self) {
+        self.senders.write().clear();
+        let handles: Vec<JoinHandle<()>> = std::mem::take(&mut *self.handles.lock());
+        for handle in handles {
+            if handle.join().is_err() {
+                tracing::error!("a shard writer panicked during shutdown");
+            }
+        }
+    }
+}
+
+struct ShardWorker {
+    db: Arc<Db>,
+    codec: Arc<dyn Codec>,
+    seq: Arc<SeqGenerator>,
+    feed: Arc<ChangeFeed>,
+    sync: bool,
+    max_batch: usize,
+}
+
+/// Pending state of the current group: key → live version (None = deleted or absent).
+type Overlay = HashMap<(String, Vec<u8>), Option<StoredRow>>;
+
+impl ShardWorker {
+    fn run(self, rx: Receiver<Command>) {
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(self.sync);
+        while let Ok(first) = rx.recv() {
+            let mut commands = vec![first];
+            while commands.len() < self.max_batch {
+                match rx.try_recv() {
+                    Ok(cmd) => commands.push(cmd),
+                    Err(_) => break,
+                }
+            }
+            let mut batch = WriteBatch::default();
+            let mut overlay = Overlay::new();
+            let mut replies = Vec::with_capacity(commands.len());
+            for command in commands {
+                match command {
+                    Command::Rows(write, tx) => {
+                        match self.stage_rows(&write, &mut overlay, &mut batch) {
+                            Ok(outcome) => replies.push(Reply::Rows(tx, outcome, write.meta)),
+                            Err(err) => {
+                                let _ = tx.send(Err(err));
+                            }
+                        }
+                    }
+                    Command::Evict(cf, items, tx) => {
+                        match self.stage_evict(&cf, &items, &overlay, &mut batch) {
+                            Ok(n) => replies.push(Reply::Evict(tx, n)),
+                            Err(err) => {
+                                let _ = tx.send(Err(err));
+                            }
+                        }
+                    }
+                    Command::Raw(ops, tx) => match self.stage_raw(&ops, &mut batch) {
+                        Ok(()) => replies.push(Reply::Raw(tx)),
+                        Err(err) => {
+                            let _ = tx.send(Err(err));
+                        }
+                    },
+                }
+            }
+            let result = if batch.is_empty() {
+                Ok(())
+            } else {
+                self.db.write_opt(batch, &write_opts)
+            };
+            match result {
+                Ok(()) => {
+                    if self.feed.is_active() {
+                        let mut events = Vec::new();
+                        for reply in &replies {
+                            if let Reply::Rows(_, outcome, Some(meta)) = reply {
+                                events.extend(outcome.events(meta));
+                            }
+                        }
+                        self.feed.publish(events);
+                    }
+                    for reply in replies {
+                        match reply {
+                            Reply::Rows(tx, outcome, _) => {
+                                let _ = tx.send(Ok(outcome));
+                            }
+                            Reply::Raw(tx) => {
+                                let _ = tx.send(Ok(()));
+                            }
+                            Reply::Evict(tx, n) => {
+                                let _ = tx.send(Ok(n));
+                            }
+                        }
+                    }
+                }
+                Err(err) => {
+                    tracing::error!("group commit failed: {err}");
+                    for reply in replies {
+                        let e = KalamError::Storage(err.to_string());
+                        match reply {
+                            Reply::Rows(tx, _, _) => {
+                                let _ = tx.send(Err(e));
+                            }
+                            Reply::Raw(tx) => {
+                                let _ = tx.send(Err(e));
+                            }
+                            Reply::Evict(tx, _) => {
+                                let _ = tx.send(Err(e));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn current(&self, overlay: &Overlay, cf: &str, key: &[u8]) -> Result<Option<StoredRow>> {
+        if let Some(pending) = overlay.get(&(cf.to_string(), key.to_vec())) {
+            return Ok(pending.clone());
+        }
+        let Some(handle) = self.db.cf_handle(cf) else {
+            return Ok(None);
+        };
+        match self.db.get_pinned_cf(&handle, key)? {
+            Some(bytes) => {
+                let row: StoredRow = decode(self.codec.as_ref(), &bytes)?;
+                Ok(if row.deleted { None } else { Some(row) })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Checks and encodes one command; adds it to the batch only if all of it is valid.
+    fn stage_rows(
+        &self,
+        write: &TableWrite,
+        overlay: &mut Overlay,
+        batch: &mut WriteBatch,
+    ) -> Result<WriteOutcome> {
+        let handle = self
+            .db
+            .cf_handle(&write.cf)
+            .ok_or_else(|| KalamError::TableNotFound(write.table_label.clone()))?;
+        let mut staged: Vec<(Vec<u8>, Vec<u8>, Option<StoredRow>)> = Vec::new();
+        let mut local = Overlay::new();
+        let mut outcome = WriteOutcome::default();
+        for op in &write.ops {
+            let existing = if op.mode == RowMode::Append {
+                None
+            } else if let Some(pending) = local.get(&(write.cf.clone(), op.key.clone())) {
+                pending.clone()
+            } else {
+                self.current(overlay, &write.cf, &op.key)?
+            };
+            match op.mode {
+                RowMode::Insert if existing.is_some() => {
+                    return Err(KalamError::DuplicateKey {
+                        table: write.table_label.replace('.', "_"),
+                        column: write.pk_column.clone(),
+                        value: op.pk_display.clone(),
+                    });
+                }
+                RowMode::Update | RowMode::Delete if existing.is_none() => continue,
+                _ => {}
+            }
+            let seq = self.seq.next();
+            let row = StoredRow {
+                seq,
+                deleted: op.mode == RowMode::Delete,
+                cells: op.cells.clone(),
+            };
+            let mut key = op.key.clone();
+            if op.append_seq_to_key {
+                key.extend_from_slice(&super::keys::encode_i64(seq));
+            }
+            let bytes = encode(self.codec.as_ref(), &row)?;
+            let live = if row.deleted { None } else { Some(row.clone()) };
+            local.insert((write.cf.clone(), key.clone()), live.clone());
+            staged.push((key, bytes, live));
+            outcome.written.push(row);
+            outcome.replaced.push(existing);
+            outcome.modes.push(op.mode);
+        }
+        for (key, bytes, live) in staged {
+            batch.put_cf(&handle, &key, &bytes);
+            overlay.insert((write.cf.clone(), key), live);
+        }
+        Ok(outcome)
+    }
+
+    fn stage_evict(
+        &self,
+        cf: &str,
+        items: &[(Vec<u8>, i64)],
+        overlay: &Overlay,
+        batch: &mut WriteBatch,
+    ) -> Result<usize> {
+        let Some(handle) = self.db.cf_handle(cf) else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for (key, seq) in items {
+            if overlay.contains_key(&(cf.to_string(), key.clone())) {
+                continue;
+            }
+            if let Some(bytes) = self.db.get_pinned_cf(&handle, key)? {
+                let row: StoredRow = decode(self.codec.as_ref(), &bytes)?;
+                if row.seq == *seq {
+                    batch.delete_cf(&handle, key);
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn stage_raw(&self, ops: &[RawOp], batch: &mut WriteBatch) -> Result<()> {
+        for op in ops {
+            let handle = self
+                .db
+                .cf_handle(&op.cf)
+                .ok_or_else(|| KalamError::Internal(format!("column family {} missing", op.cf)))?;
+            match &op.value {
+                Some(value) => batch.put_cf(&handle, &op.key, value),
+                None => batch.delete_cf(&handle, &op.key),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,51 @@
+//! The JSON codec plugin: rows and catalog records in RocksDB as compact JSON.
+//! Registers the codec `json`.
+
+use kalamdb_core::error::{KalamError, Result};
+use kalamdb_core::plugin::codec::DecodeFn;
+use kalamdb_core::plugin::{Codec, PluginDescriptor, Registry};
+use std::sync::Arc;
+
+pub struct JsonCodec;
+
+impl Codec for JsonCodec {
+    fn name(&self) -> &str {
+        "json"
+    }
+
+    fn content_type(&self) -> &str {
+        "application/json"
+    }
+
+    fn encode_erased(&self, value: &dyn erased_serde::Serialize) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(128);
+        let mut ser = serde_json::Serializer::new(&mut out);
+        value
+            .erased_serialize(&mut <dyn erased_serde::Serializer>::erase(&mut ser))
+            .map_err(|e| KalamError::Internal(format!("json encode: {e}")))?;
+        Ok(out)
+    }
+
+    fn decode_erased(&self, bytes: &[u8], visit: &mut DecodeFn<'_>) -> Result<()> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de))
+            .map_err(|e| KalamError::Internal(format!("json decode: {e}")))
+    }
+}
+
+/// Registers the codec.
+pub fn register(registry: &mut Registry) -> Result<()> {
+    registry.register_codec(Arc::new(JsonCodec))
+}
+
+kalamdb_core::inventory::submit! {
+    PluginDescriptor { name: "serde-json", register }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passes_the_codec_conformance_suite() {
+        assert_eq!(kalamdb_core::testing::codec::run(&super::JsonCodec), Ok(()));
+    }
+}

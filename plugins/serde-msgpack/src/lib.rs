@@ -1,0 +1,54 @@
+//! The MessagePack codec plugin: rows and catalog records in RocksDB as MessagePack, with
+//! structs written as maps (so optional fields may be skipped). Registers the codec `msgpack`.
+
+use kalamdb_core::error::{KalamError, Result};
+use kalamdb_core::plugin::codec::DecodeFn;
+use kalamdb_core::plugin::{Codec, PluginDescriptor, Registry};
+use std::sync::Arc;
+
+pub struct MsgpackCodec;
+
+impl Codec for MsgpackCodec {
+    fn name(&self) -> &str {
+        "msgpack"
+    }
+
+    fn content_type(&self) -> &str {
+        "application/msgpack"
+    }
+
+    fn encode_erased(&self, value: &dyn erased_serde::Serialize) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(128);
+        let mut ser = rmp_serde::Serializer::new(&mut out).with_struct_map();
+        value
+            .erased_serialize(&mut <dyn erased_serde::Serializer>::erase(&mut ser))
+            .map_err(|e| KalamError::Internal(format!("msgpack encode: {e}")))?;
+        Ok(out)
+    }
+
+    fn decode_erased(&self, bytes: &[u8], visit: &mut DecodeFn<'_>) -> Result<()> {
+        let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+        visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de))
+            .map_err(|e| KalamError::Internal(format!("msgpack decode: {e}")))
+    }
+}
+
+/// Registers the codec.
+pub fn register(registry: &mut Registry) -> Result<()> {
+    registry.register_codec(Arc::new(MsgpackCodec))
+}
+
+kalamdb_core::inventory::submit! {
+    PluginDescriptor { name: "serde-msgpack", register }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passes_the_codec_conformance_suite() {
+        assert_eq!(
+            kalamdb_core::testing::codec::run(&super::MsgpackCodec),
+            Ok(())
+        );
+    }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, integration against the real server binary,
+# sqllogictest files). Uses cargo-nextest when installed, cargo test otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kalamdb-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast --test-threads 4
+else
+  cargo test --workspace --no-fail-fast
+fi
