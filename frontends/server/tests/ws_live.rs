@@ -219,6 +219,8 @@ async fn filtered_subscription_and_paging() {
     // Projection: only id and _seq.
     assert!(last["rows"][0].get("body").is_none());
 
+    c.send(json!({"type": "unsubscribe", "subscription_id": "p"}))
+        .await;
     let (_, b) = c
         .subscribe(
             "f",
@@ -383,13 +385,17 @@ async fn bearer_header_and_a_thousand_subscriptions() {
 
     let mut clients = Vec::new();
     for _ in 0..10 {
-        let mut cl = Client::authed(&server, &root).await;
-        for i in 0..100 {
+        clients.push(Client::authed(&server, &root).await);
+    }
+    // Round-robin, so every client keeps answering the server's pings.
+    for i in 0..100 {
+        for cl in &mut clients {
             cl.subscribe(&format!("s{i}"), "SELECT * FROM app.msgs", json!({}))
                 .await;
         }
-        clients.push(cl);
     }
+    let live = server.rows(&root, "SELECT COUNT(*) FROM system.live").await;
+    assert_eq!(live, vec![vec![json!("1000")]]);
     server
         .ok(&root, "INSERT INTO app.msgs VALUES (1, 'fan-out')")
         .await;

@@ -546,8 +546,10 @@ impl KalamParser<'_> {
             } else if self.word("AUTO_INCREMENT") || self.word("AUTOINCREMENT") {
                 col.default = Some(DefaultExpr::AutoIncrement);
             } else if self.word("DEFAULT") {
-                let expr = self.p.parse_expr().map_err(syntax)?;
-                col.default = Some(default_expr(&expr)?);
+                col.default = Some(match self.generator()? {
+                    Some(generator) => generator,
+                    None => default_expr(&self.p.parse_expr().map_err(syntax)?)?,
+                });
             } else if self.word("UNIQUE") {
                 if !col.primary_key {
                     return Err(KalamError::Unsupported(format!(
@@ -560,6 +562,30 @@ impl KalamParser<'_> {
             }
         }
         Ok(col)
+    }
+
+    /// `NOW()`, `CURRENT_USER`, `SNOWFLAKE_ID()` ... with or without parentheses.
+    fn generator(&mut self) -> Result<Option<DefaultExpr>> {
+        const GENERATORS: [(&str, DefaultExpr); 8] = [
+            ("NOW", DefaultExpr::Now),
+            ("CURRENT_TIMESTAMP", DefaultExpr::Now),
+            ("LOCALTIMESTAMP", DefaultExpr::Now),
+            ("SNOWFLAKE_ID", DefaultExpr::SnowflakeId),
+            ("UUID_V7", DefaultExpr::UuidV7),
+            ("GEN_RANDOM_UUID", DefaultExpr::UuidV7),
+            ("ULID", DefaultExpr::Ulid),
+            ("CURRENT_USER", DefaultExpr::CurrentUser),
+        ];
+        for (name, generator) in GENERATORS {
+            if self.peek_is_word(0, name) {
+                self.p.next_token();
+                if self.p.consume_token(&Token::LParen) {
+                    self.expect_token(Token::RParen)?;
+                }
+                return Ok(Some(generator));
+            }
+        }
+        Ok(None)
     }
 
     fn option_value(&mut self) -> Result<String> {
