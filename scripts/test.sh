@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kalamdb-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Client and CLI tests start the real server binary; never let them skip silently.
+export KALAM_REQUIRE_SERVER=1
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads 4
 else

@@ -65,7 +65,9 @@ pub struct Session {
 
 pub struct Engine {
     pub config: EngineConfig,
-    pub registry: Registry,
+    pub registry: Arc<Registry>,
+    /// Cold storage access shared with the table providers.
+    pub cold: Arc<crate::cold::ColdStore>,
     pub store: Arc<HotStore>,
     pub catalog: Arc<Catalog>,
     base_state: SessionState,
@@ -73,6 +75,8 @@ pub struct Engine {
     pub live: Arc<crate::live::LiveManager>,
     pub(crate) jwt_secret: Vec<u8>,
     pub(crate) auto_increment_init: Mutex<()>,
+    pub(crate) jobs: crate::jobs::JobRegistry,
+    pub(crate) me: std::sync::OnceLock<std::sync::Weak<Engine>>,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -177,29 +181,42 @@ impl Engine {
         };
         let store = Arc::new(store);
         let catalog = Arc::new(Catalog::load(store.clone())?);
+        let registry = Arc::new(registry);
+        let cold = Arc::new(crate::cold::ColdStore {
+            catalog: catalog.clone(),
+            registry: registry.clone(),
+            store: store.clone(),
+        });
         let jwt_secret = match &config.jwt_secret {
             Some(s) if !s.is_empty() => s.as_bytes().to_vec(),
             _ => load_or_create_secret(&config.data_dir)?,
         };
         let live = Arc::new(crate::live::LiveManager::new(feed));
+        live.set_store(store.clone());
         tokio::spawn(crate::live::manager::run_dispatcher(
             live.clone(),
             catalog.clone(),
             feed_rx,
         ));
-        let base_state = Self::base_state(catalog.clone(), store.clone(), live.clone())?;
+        let base_state =
+            Self::base_state(catalog.clone(), store.clone(), live.clone(), cold.clone())?;
         let engine = Arc::new(Self {
             config,
             registry,
+            cold,
             store,
             catalog,
             base_state,
             live,
             jwt_secret,
             auto_increment_init: Mutex::new(()),
+            jobs: crate::jobs::JobRegistry::default(),
+            me: std::sync::OnceLock::new(),
             _lock: lock,
         });
+        let _ = engine.me.set(Arc::downgrade(&engine));
         engine.bootstrap().await?;
+        engine.recover_jobs().await?;
         Ok(engine)
     }
 
@@ -207,6 +224,7 @@ impl Engine {
         catalog: Arc<Catalog>,
         store: Arc<HotStore>,
         live: Arc<crate::live::LiveManager>,
+        cold: Arc<crate::cold::ColdStore>,
     ) -> Result<SessionState> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG_NAME, "public")
@@ -220,6 +238,7 @@ impl Engine {
                 catalog,
                 store,
                 live,
+                cold,
             }),
         );
         let mut state = SessionStateBuilder::new()

@@ -4,6 +4,8 @@
 //! - [`store`]: the RocksDB hot store, its key layout and the shard writers (group commit).
 //! - [`catalog`]: namespaces, tables, storages and users, persisted in system column families.
 //! - [`sql`]: statement splitting and the typed `Statement` parser.
+//! - [`cold`]: Parquet segments, manifests and flush.
+//! - [`jobs`]: background jobs and `system.jobs`.
 //! - [`exec`]: the `execute` path: DDL, DML, queries on DataFusion, access checks.
 //! - [`live`]: the change feed and live-query subscriptions.
 //! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
@@ -12,9 +14,11 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod cold;
 pub mod engine;
 pub mod error;
 pub mod exec;
+pub mod jobs;
 pub mod live;
 pub mod plugin;
 pub mod sql;

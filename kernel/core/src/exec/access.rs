@@ -7,7 +7,7 @@ use super::system_tables::SystemTableProvider;
 use crate::catalog::TableEntry;
 use crate::catalog::model::AccessLevel;
 use crate::error::{KalamError, Result};
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::LogicalPlan;
 use kalamdb_types::{Role, TableType};

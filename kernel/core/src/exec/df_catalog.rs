@@ -19,6 +19,7 @@ pub struct KalamCatalog {
     pub catalog: Arc<Catalog>,
     pub store: Arc<HotStore>,
     pub live: Arc<crate::live::LiveManager>,
+    pub cold: Arc<crate::cold::ColdStore>,
 }
 
 impl std::fmt::Debug for KalamCatalog {
@@ -52,6 +53,7 @@ impl CatalogProvider for KalamCatalog {
             namespace: ns,
             catalog: self.catalog.clone(),
             store: self.store.clone(),
+            cold: self.cold.clone(),
         }))
     }
 }
@@ -60,6 +62,7 @@ struct NamespaceSchema {
     namespace: NamespaceId,
     catalog: Arc<Catalog>,
     store: Arc<HotStore>,
+    cold: Arc<crate::cold::ColdStore>,
 }
 
 impl std::fmt::Debug for NamespaceSchema {
@@ -84,6 +87,7 @@ impl SchemaProvider for NamespaceSchema {
             Arc::new(HotTableProvider {
                 entry,
                 store: self.store.clone(),
+                cold: self.cold.clone(),
             }) as Arc<dyn TableProvider>
         }))
     }

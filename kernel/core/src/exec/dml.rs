@@ -278,8 +278,8 @@ impl Engine {
             .source
             .ok_or_else(|| unsupported("INSERT without VALUES or SELECT"))?;
         let input = self.insert_input(session, source, params).await?;
-        let pk = def.primary_key();
         let mut ops = Vec::with_capacity(input.len());
+        let mut pk_keys: Vec<(Vec<u8>, Value)> = Vec::new();
         for row in input {
             if row.len() > targets.len() {
                 return Err(KalamError::Execution(
@@ -321,6 +321,9 @@ impl Engine {
                 cells.push((col.id, value));
             }
             let key = Self::row_key(&entry, &session.user, &pk_value)?;
+            if def.table_type != TableType::Stream {
+                pk_keys.push((key.clone(), pk_value.clone()));
+            }
             ops.push(RowOp {
                 key,
                 cells,
@@ -331,15 +334,54 @@ impl Engine {
                 },
                 pk_display: pk_value.display(),
                 append_seq_to_key: def.table_type == TableType::Stream,
+                prior: None,
             });
         }
+        self.check_cold_duplicates(&entry, session, &pk_keys)
+            .await?;
         let count = ops.len();
         let outcome = self.write(&entry, session, ops).await?;
-        let _ = pk;
         match insert.returning {
             Some(items) => returning(&entry, &items, &outcome.written),
             None => Ok(message_result(format!("Inserted {count} row(s)"), count)),
         }
+    }
+
+    /// A key whose latest version is live in cold storage and that has no hot version is taken.
+    async fn check_cold_duplicates(
+        &self,
+        entry: &TableEntry,
+        session: &Session,
+        pk_keys: &[(Vec<u8>, Value)],
+    ) -> Result<()> {
+        let Some(pk) = entry.def.primary_key() else {
+            return Ok(());
+        };
+        if pk_keys.is_empty() {
+            return Ok(());
+        }
+        let user = (entry.def.table_type == TableType::User).then_some(&session.user);
+        let values: Vec<Value> = pk_keys.iter().map(|(_, v)| v.clone()).collect();
+        let cold = self.cold.read_partition(entry, user, Some(&values)).await?;
+        if cold.is_empty() {
+            return Ok(());
+        }
+        let (_, cf) = self.route(entry, &session.user);
+        for row in crate::cold::merge_versions(Some(pk.id), Vec::new(), cold) {
+            let Some(value) = row.get(pk.id) else {
+                continue;
+            };
+            if let Some((key, _)) = pk_keys.iter().find(|(_, v)| v == value)
+                && self.store.get_row(&cf, key)?.is_none()
+            {
+                return Err(KalamError::DuplicateKey {
+                    table: entry.def.id.to_string().replace('.', "_"),
+                    column: pk.name.clone(),
+                    value: value.display(),
+                });
+            }
+        }
+        Ok(())
     }
 
     async fn write(
@@ -439,6 +481,7 @@ impl Engine {
         for (i, (_, expr)) in assigned.iter().enumerate() {
             select.push(format!("{expr} AS \"__kalam_set_{i}\""));
         }
+        select.push(SEQ_COLUMN.to_string());
         let sql = format!(
             "SELECT {} FROM {}.{}{alias}{}",
             select.join(", "),
@@ -454,6 +497,7 @@ impl Engine {
         let n_cols = def.columns.len();
         let mut ops = Vec::new();
         for row in batch_rows(&batches)? {
+            let prior = prior_row(def, &row[..n_cols], row.last());
             let mut values: Vec<Value> = row[..n_cols].to_vec();
             for (i, (index, _)) in assigned.iter().enumerate() {
                 let col = &def.columns[*index];
@@ -483,6 +527,7 @@ impl Engine {
                 mode: RowMode::Update,
                 pk_display: pk_value.display(),
                 append_seq_to_key: false,
+                prior: Some(prior),
             });
         }
         let outcome = self.write(&entry, session, ops).await?;
@@ -520,9 +565,11 @@ impl Engine {
         let pk = def
             .primary_key()
             .ok_or_else(|| KalamError::Internal("table without primary key".into()))?;
+        let mut cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        cols.push(SEQ_COLUMN.to_string());
         let sql = format!(
             "SELECT {} FROM {}.{}{alias}{}",
-            quote(&pk.name),
+            cols.join(", "),
             quote(def.id.namespace.as_str()),
             quote(def.id.table.as_str()),
             delete
@@ -533,14 +580,17 @@ impl Engine {
         );
         let (_, batches) = self.run_query(session, parse_select(&sql)?, params).await?;
         let mut ops = Vec::new();
+        let pk_index = def.columns.iter().position(|c| c.id == pk.id).unwrap_or(0);
         for row in batch_rows(&batches)? {
-            let pk_value = coerce(row[0].clone(), &pk.data_type, &pk.name)?;
+            let prior = prior_row(def, &row[..def.columns.len()], row.last());
+            let pk_value = coerce(row[pk_index].clone(), &pk.data_type, &pk.name)?;
             ops.push(RowOp {
                 key: Self::row_key(&entry, &session.user, &pk_value)?,
                 cells: vec![(pk.id, pk_value.clone())],
                 mode: RowMode::Delete,
                 pk_display: pk_value.display(),
                 append_seq_to_key: false,
+                prior: Some(prior),
             });
         }
         let outcome = self.write(&entry, session, ops).await?;
@@ -552,6 +602,28 @@ impl Engine {
             }
             None => Ok(message_result(format!("Deleted {count} row(s)"), count)),
         }
+    }
+}
+
+/// The version a statement read, rebuilt from its column values and `_seq`.
+fn prior_row(
+    def: &crate::catalog::model::TableDef,
+    values: &[Value],
+    seq: Option<&Value>,
+) -> StoredRow {
+    StoredRow {
+        seq: match seq {
+            Some(Value::Int(s)) => *s,
+            _ => 0,
+        },
+        deleted: false,
+        cells: def
+            .columns
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| !v.is_null())
+            .map(|(c, v)| (c.id, v.clone()))
+            .collect(),
     }
 }
 

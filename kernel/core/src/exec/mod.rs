@@ -56,6 +56,49 @@ fn subscribe_hint(select: &str, options: &[(String, String)]) -> Result<QueryRes
 }
 
 impl Engine {
+    async fn flush_statement(
+        &self,
+        session: &Session,
+        table: Option<crate::sql::statement::TableRef>,
+        namespace: Option<kalamdb_types::NamespaceId>,
+    ) -> Result<QueryResult> {
+        access::require(session.role, kalamdb_types::Role::Service, "STORAGE FLUSH")?;
+        if let Some(table) = table {
+            let id = self.resolve_table_id(session, &table)?;
+            let entry = self.catalog.require_table(&id)?;
+            if entry.def.table_type == kalamdb_types::TableType::Stream {
+                return Err(crate::error::KalamError::Execution(format!(
+                    "STREAM table {id} cannot be flushed: its rows expire after TTL_SECONDS"
+                )));
+            }
+            let (job, _) = self.start_flush_job(id.clone()).await?;
+            return Ok(result::message_result(
+                format!("Storage flush started for table '{id}'. Job ID: {job}"),
+                0,
+            ));
+        }
+        let mut ids = Vec::new();
+        for t in self.catalog.tables() {
+            if t.def.table_type == kalamdb_types::TableType::Stream
+                || namespace
+                    .as_ref()
+                    .is_some_and(|ns| &t.def.id.namespace != ns)
+            {
+                continue;
+            }
+            let (job, _) = self.start_flush_job(t.def.id.clone()).await?;
+            ids.push(job.to_string());
+        }
+        Ok(result::message_result(
+            format!(
+                "Storage flush started for {} table(s). Job IDs: [{}]",
+                ids.len(),
+                ids.join(", ")
+            ),
+            0,
+        ))
+    }
+
     fn kill_live_query(&self, session: &Session, live_id: &str) -> Result<QueryResult> {
         let sub = self
             .live
@@ -129,6 +172,20 @@ impl Engine {
             } => self.drop_storage(session, storage_id, if_exists).await,
             Statement::ShowStorages => self.show_storages(session),
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
+            Statement::StorageFlushTable { table } => {
+                self.flush_statement(session, Some(table), None).await
+            }
+            Statement::StorageFlushAll { namespace } => {
+                self.flush_statement(session, None, namespace).await
+            }
+            Statement::KillJob { job_id } => {
+                access::require(session.role, kalamdb_types::Role::Dba, "KILL JOB")?;
+                self.kill_job(&job_id)?;
+                Ok(result::message_result(
+                    format!("Job '{job_id}' cancelled"),
+                    0,
+                ))
+            }
             Statement::Insert(insert) => self.insert(session, *insert, params).await,
             Statement::Update(update) => self.update(session, *update, params).await,
             Statement::Delete(delete) => self.delete(session, *delete, params).await,

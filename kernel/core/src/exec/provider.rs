@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub struct HotTableProvider {
     pub entry: Arc<TableEntry>,
     pub store: Arc<HotStore>,
+    pub cold: Arc<crate::cold::ColdStore>,
 }
 
 impl std::fmt::Debug for HotTableProvider {
@@ -134,6 +135,7 @@ impl HotTableProvider {
         cf: &str,
         access: Access,
         limit: Option<usize>,
+        keep_tombstones: bool,
     ) -> Result<Vec<StoredRow>, KalamError> {
         let ttl_cutoff = match (entry.def.table_type, entry.def.options.ttl_seconds) {
             (TableType::Stream, Some(ttl)) => {
@@ -143,7 +145,7 @@ impl HotTableProvider {
             _ => None,
         };
         let visible = |row: &StoredRow| {
-            !row.deleted
+            (keep_tombstones || !row.deleted)
                 && ttl_cutoff
                     .is_none_or(|cut| crate::store::seq::SeqGenerator::unix_millis(row.seq) >= cut)
         };
@@ -211,21 +213,50 @@ impl TableProvider for HotTableProvider {
             .ok_or_else(|| DataFusionError::Plan("query has no user scope".into()))?;
         let access = self.access(&scope, filters);
         let cf = self.cf_name(&scope);
-        let limit = if filters.is_empty() { limit } else { None };
+        let tiered = self.entry.def.table_type != TableType::Stream;
+        let limit = if filters.is_empty() && !tiered {
+            limit
+        } else {
+            None
+        };
+        let pk_values: Option<Vec<Value>> = match &access {
+            Access::Keys(_) => Some(
+                filters
+                    .iter()
+                    .find_map(|f| self.pk_values(f))
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|v| self.pk_key_value(v))
+                    .collect(),
+            ),
+            Access::Prefix(_) => None,
+        };
         let rows = match access {
             Access::Keys(_) => {
-                Self::read_rows(&self.store, &self.entry, &cf, access, limit).map_err(df_err)?
+                Self::read_rows(&self.store, &self.entry, &cf, access, limit, tiered)
+                    .map_err(df_err)?
             }
             Access::Prefix(_) => {
                 let store = self.store.clone();
                 let entry = self.entry.clone();
                 tokio::task::spawn_blocking(move || {
-                    Self::read_rows(&store, &entry, &cf, access, limit)
+                    Self::read_rows(&store, &entry, &cf, access, limit, tiered)
                 })
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))?
                 .map_err(df_err)?
             }
+        };
+        let rows = if tiered {
+            let user = (self.entry.def.table_type == TableType::User).then_some(&scope.user);
+            let cold = self
+                .cold
+                .read_partition(&self.entry, user, pk_values.as_deref())
+                .await
+                .map_err(df_err)?;
+            crate::cold::merge_versions(self.entry.def.primary_key().map(|c| c.id), rows, cold)
+        } else {
+            rows
         };
         let batch = rows_to_batch(&self.entry, &rows, projection).map_err(df_err)?;
         let schema = batch.schema();

@@ -84,14 +84,7 @@ impl Engine {
 
     /// A live backend for a storage row.
     pub fn storage_backend(&self, record: &StorageRecord) -> Result<Arc<dyn StorageBackend>> {
-        let factory = self.registry.storage(&record.storage_type).ok_or_else(|| {
-            KalamError::InvalidDefinition(format!(
-                "storage type '{}' is not provided by any plugin; available: {}",
-                record.storage_type,
-                self.registry.storage_types().join(", ")
-            ))
-        })?;
-        factory.create(&Self::storage_config(record))
+        self.cold.storage_backend(record)
     }
 
     pub(crate) async fn create_storage(

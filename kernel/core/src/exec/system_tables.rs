@@ -24,10 +24,12 @@ pub enum SystemTable {
     Storages,
     Users,
     Live,
+    Jobs,
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 6] = [
+    pub const ALL: [SystemTable; 7] = [
+        SystemTable::Jobs,
         SystemTable::Namespaces,
         SystemTable::Tables,
         SystemTable::Columns,
@@ -44,6 +46,7 @@ impl SystemTable {
             SystemTable::Storages => "storages",
             SystemTable::Users => "users",
             SystemTable::Live => "live",
+            SystemTable::Jobs => "jobs",
         }
     }
 
@@ -98,6 +101,49 @@ pub fn build(
     live: &crate::live::LiveManager,
 ) -> Result<RecordBatch> {
     match table {
+        SystemTable::Jobs => {
+            let all = match live.store() {
+                Some(store) => crate::jobs::all_jobs(store)?,
+                None => Vec::new(),
+            };
+            ViewBuilder::default()
+                .text(
+                    "job_id",
+                    all.iter().map(|j| Some(j.job_id.to_string())).collect(),
+                )
+                .text(
+                    "job_type",
+                    all.iter()
+                        .map(|j| Some(j.kind.as_str().to_string()))
+                        .collect(),
+                )
+                .text(
+                    "status",
+                    all.iter()
+                        .map(|j| Some(j.status.as_str().to_string()))
+                        .collect(),
+                )
+                .text(
+                    "namespace_id",
+                    all.iter()
+                        .map(|j| j.table.as_ref().map(|t| t.namespace.to_string()))
+                        .collect(),
+                )
+                .text(
+                    "table_name",
+                    all.iter()
+                        .map(|j| j.table.as_ref().map(|t| t.table.to_string()))
+                        .collect(),
+                )
+                .text("message", all.iter().map(|j| j.message.clone()).collect())
+                .timestamp(
+                    "created_at",
+                    all.iter().map(|j| Some(j.created_at)).collect(),
+                )
+                .timestamp("started_at", all.iter().map(|j| j.started_at).collect())
+                .timestamp("finished_at", all.iter().map(|j| j.finished_at).collect())
+                .finish()
+        }
         SystemTable::Live => {
             let all = live.all();
             ViewBuilder::default()

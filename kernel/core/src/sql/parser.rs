@@ -277,6 +277,22 @@ impl KalamParser<'_> {
             };
             return Ok(Some(Statement::AlterStorage { storage_id, change }));
         }
+        if self.words(&["STORAGE", "FLUSH", "TABLE"]) {
+            let table = self.table_ref()?;
+            return Ok(Some(Statement::StorageFlushTable { table }));
+        }
+        if self.words(&["STORAGE", "FLUSH", "ALL"]) {
+            let namespace = if self.word("IN") {
+                Some(NamespaceId::new(self.ident()?))
+            } else {
+                None
+            };
+            return Ok(Some(Statement::StorageFlushAll { namespace }));
+        }
+        if self.words(&["KILL", "JOB"]) {
+            let job_id = self.name_or_string()?;
+            return Ok(Some(Statement::KillJob { job_id }));
+        }
         if self.words(&["STORAGE", "CHECK"]) {
             let storage_id = StorageId::new(self.name_or_string()?);
             return Ok(Some(Statement::StorageCheck { storage_id }));

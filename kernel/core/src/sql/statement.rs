@@ -147,6 +147,15 @@ pub enum Statement {
     StorageCheck {
         storage_id: StorageId,
     },
+    StorageFlushTable {
+        table: TableRef,
+    },
+    StorageFlushAll {
+        namespace: Option<NamespaceId>,
+    },
+    KillJob {
+        job_id: String,
+    },
     Insert(Box<ast::Insert>),
     Update(Box<ast::Update>),
     Delete(Box<ast::Delete>),
@@ -176,6 +185,9 @@ impl Statement {
             Statement::DropStorage { .. } => "DROP STORAGE",
             Statement::ShowStorages => "SHOW STORAGES",
             Statement::StorageCheck { .. } => "STORAGE CHECK",
+            Statement::StorageFlushTable { .. } => "STORAGE FLUSH TABLE",
+            Statement::StorageFlushAll { .. } => "STORAGE FLUSH ALL",
+            Statement::KillJob { .. } => "KILL JOB",
             Statement::Insert(_) => "INSERT",
             Statement::Update(_) => "UPDATE",
             Statement::Delete(_) => "DELETE",

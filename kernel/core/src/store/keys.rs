@@ -18,8 +18,17 @@ pub const CF_STORAGES: &str = "system.storages";
 pub const CF_USERS: &str = "system.users";
 pub const CF_META: &str = "system.meta";
 
+pub const CF_JOBS: &str = "system.jobs";
+
 /// System column families every store has.
-pub const SYSTEM_CFS: &[&str] = &[CF_NAMESPACES, CF_TABLES, CF_STORAGES, CF_USERS, CF_META];
+pub const SYSTEM_CFS: &[&str] = &[
+    CF_NAMESPACES,
+    CF_TABLES,
+    CF_STORAGES,
+    CF_USERS,
+    CF_META,
+    CF_JOBS,
+];
 
 pub fn user_table_cf(shard: ShardId, table: &TableId) -> String {
     format!("user.{shard}.{}.{}", table.namespace, table.table)

@@ -44,6 +44,9 @@ pub struct RowOp {
     pub pk_display: String,
     /// When set, the writer appends the encoded `_seq` to `key` (STREAM tables).
     pub append_seq_to_key: bool,
+    /// The version the statement read (it may be cold): used by Update/Delete when the hot
+    /// store has no version of the key at all.
+    pub prior: Option<StoredRow>,
 }
 
 /// All row operations of one statement on one column family: applied all-or-nothing.
@@ -345,6 +348,24 @@ impl ShardWorker {
         }
     }
 
+    /// True when the hot store (or this group) holds any version of the key, tombstones included.
+    fn has_any_version(
+        &self,
+        overlay: &Overlay,
+        local: &Overlay,
+        cf: &str,
+        key: &[u8],
+    ) -> Result<bool> {
+        let k = (cf.to_string(), key.to_vec());
+        if local.contains_key(&k) || overlay.contains_key(&k) {
+            return Ok(true);
+        }
+        let Some(handle) = self.db.cf_handle(cf) else {
+            return Ok(false);
+        };
+        Ok(self.db.get_pinned_cf(&handle, key)?.is_some())
+    }
+
     /// Checks and encodes one command; adds it to the batch only if all of it is valid.
     fn stage_rows(
         &self,
@@ -366,6 +387,14 @@ impl ShardWorker {
                 pending.clone()
             } else {
                 self.current(overlay, &write.cf, &op.key)?
+            };
+            let existing = match (existing, op.mode, &op.prior) {
+                (None, RowMode::Update | RowMode::Delete, Some(prior))
+                    if !self.has_any_version(overlay, &local, &write.cf, &op.key)? =>
+                {
+                    Some(prior.clone())
+                }
+                (e, _, _) => e,
             };
             match op.mode {
                 RowMode::Insert if existing.is_some() => {

@@ -1,0 +1,262 @@
+//! Flush to Parquet and merged reads against the real server.
+
+mod common;
+use common::{Options, Server};
+use serde_json::json;
+use std::time::Duration;
+
+async fn wait_job(server: &Server, token: &str, job: &str) -> String {
+    for _ in 0..200 {
+        let rows = server
+            .rows(
+                token,
+                &format!("SELECT status, message FROM system.jobs WHERE job_id = '{job}'"),
+            )
+            .await;
+        if let Some(row) = rows.first() {
+            let status = row[0].as_str().unwrap_or_default().to_string();
+            if status != "running" && status != "queued" {
+                assert_eq!(status, "completed", "job {job}: {row:?}");
+                return row[1].as_str().unwrap_or_default().to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {job} did not finish");
+}
+
+fn job_id(message: &str) -> String {
+    message
+        .rsplit("Job ID: ")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+async fn flush(server: &Server, token: &str, table: &str) -> String {
+    let r = server
+        .ok(token, &format!("STORAGE FLUSH TABLE {table}"))
+        .await;
+    let msg = r["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "Storage flush started for table '{table}'. Job ID: FL-"
+        )),
+        "{msg}"
+    );
+    wait_job(server, token, &job_id(&msg)).await
+}
+
+#[tokio::test]
+async fn flush_then_read_update_delete_across_tiers() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            "CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT)",
+        )
+        .await;
+    for chunk in 0..4 {
+        let values: Vec<String> = (0..50)
+            .map(|i| format!("({}, 'v{}')", chunk * 50 + i, chunk * 50 + i))
+            .collect();
+        server
+            .ok(
+                &root,
+                &format!("INSERT INTO app.t VALUES {}", values.join(", ")),
+            )
+            .await;
+    }
+    let msg = flush(&server, &root, "app.t").await;
+    assert!(msg.contains("200 row(s)"), "{msg}");
+    let folder = server.data_dir.join("storage/app/t");
+    assert!(
+        folder.join("manifest.json").exists(),
+        "manifest in {}",
+        folder.display()
+    );
+    let parquet: Vec<_> = std::fs::read_dir(&folder)
+        .expect("folder")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    assert_eq!(parquet.len(), 1);
+
+    assert_eq!(
+        server.rows(&root, "SELECT COUNT(*) FROM app.t").await,
+        vec![vec![json!("200")]]
+    );
+    assert_eq!(
+        server
+            .rows(&root, "SELECT v FROM app.t WHERE id = 123")
+            .await,
+        vec![vec![json!("v123")]]
+    );
+    // Hot and cold together.
+    server
+        .ok(&root, "INSERT INTO app.t VALUES (500, 'hot')")
+        .await;
+    assert_eq!(
+        server
+            .rows(&root, "SELECT COUNT(*) FROM app.t WHERE id >= 150")
+            .await,
+        vec![vec![json!("51")]]
+    );
+    // Update and delete flushed rows.
+    let r = server
+        .ok(&root, "UPDATE app.t SET v = 'new' WHERE id = 5")
+        .await;
+    assert_eq!(r["row_count"], 1);
+    let r = server.ok(&root, "DELETE FROM app.t WHERE id = 6").await;
+    assert_eq!(r["row_count"], 1);
+    assert_eq!(
+        server.rows(&root, "SELECT v FROM app.t WHERE id = 5").await,
+        vec![vec![json!("new")]]
+    );
+    assert!(
+        server
+            .rows(&root, "SELECT v FROM app.t WHERE id = 6")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        server.rows(&root, "SELECT COUNT(*) FROM app.t").await,
+        vec![vec![json!("200")]]
+    );
+    // Primary keys stay unique across tiers.
+    let (_, _, msg) = server
+        .err(&root, "INSERT INTO app.t VALUES (7, 'dup')")
+        .await;
+    assert!(msg.contains("duplicate key"), "{msg}");
+    // A deleted flushed key can come back.
+    server
+        .ok(&root, "INSERT INTO app.t VALUES (6, 'again')")
+        .await;
+    // Flush again: versions and tombstones go cold, results unchanged.
+    flush(&server, &root, "app.t").await;
+    assert_eq!(
+        server.rows(&root, "SELECT COUNT(*) FROM app.t").await,
+        vec![vec![json!("201")]]
+    );
+    assert_eq!(
+        server
+            .rows(&root, "SELECT v FROM app.t WHERE id IN (5, 6) ORDER BY id")
+            .await,
+        vec![vec![json!("new")], vec![json!("again")]]
+    );
+}
+
+#[tokio::test]
+async fn user_folders_follow_the_template() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            "CREATE USER TABLE app.notes (id INT PRIMARY KEY, t TEXT)",
+        )
+        .await;
+    let alice = server.user(&root, "alice", "user").await;
+    let bob = server.user(&root, "bob", "user").await;
+    server
+        .ok(&alice, "INSERT INTO app.notes VALUES (1, 'a1'), (2, 'a2')")
+        .await;
+    server
+        .ok(&bob, "INSERT INTO app.notes VALUES (1, 'b1')")
+        .await;
+    flush(&server, &root, "app.notes").await;
+    let base = server.data_dir.join("storage/app/notes");
+    let mut found = Vec::new();
+    for shard in std::fs::read_dir(&base)
+        .expect("base")
+        .filter_map(|e| e.ok())
+    {
+        for user in std::fs::read_dir(shard.path())
+            .expect("shard")
+            .filter_map(|e| e.ok())
+        {
+            assert!(user.path().join("manifest.json").exists());
+            found.push(format!(
+                "{}/{}",
+                shard.file_name().to_string_lossy(),
+                user.file_name().to_string_lossy()
+            ));
+        }
+    }
+    found.sort();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.ends_with("/alice") && f.starts_with('s')),
+        "{found:?}"
+    );
+    assert_eq!(
+        server
+            .rows(&alice, "SELECT t FROM app.notes ORDER BY id")
+            .await,
+        vec![vec![json!("a1")], vec![json!("a2")]]
+    );
+    assert_eq!(
+        server.rows(&bob, "SELECT t FROM app.notes").await,
+        vec![vec![json!("b1")]]
+    );
+    let (_, _, msg) = server.err(&root, "STORAGE FLUSH TABLE app.nope").await;
+    assert!(msg.contains("does not exist"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_crash_after_the_manifest_loses_and_doubles_nothing() {
+    let mut server = Server::start_with(Options {
+        extra_env: vec![("KALAMDB_FAILPOINT".into(), "flush.after_manifest".into())],
+        ..Options::default()
+    })
+    .await;
+    let tmp = server.take_tmp();
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            "CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT)",
+        )
+        .await;
+    server
+        .ok(
+            &root,
+            "INSERT INTO app.t VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+        )
+        .await;
+    let _ = server.sql(&root, "STORAGE FLUSH TABLE app.t").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.kill();
+    let data_dir = server.data_dir.clone();
+    let again = Server::start_in(&data_dir, Options::default()).await;
+    let root = again.root().await;
+    assert_eq!(
+        again
+            .rows(&root, "SELECT id, v FROM app.t ORDER BY id")
+            .await,
+        vec![
+            vec![json!(1), json!("a")],
+            vec![json!(2), json!("b")],
+            vec![json!(3), json!("c")]
+        ]
+    );
+    let jobs = again.rows(&root, "SELECT status FROM system.jobs").await;
+    assert_eq!(
+        jobs,
+        vec![vec![json!("failed")]],
+        "an interrupted job is not left running"
+    );
+    flush(&again, &root, "app.t").await;
+    assert_eq!(
+        again.rows(&root, "SELECT COUNT(*) FROM app.t").await,
+        vec![vec![json!("3")]]
+    );
+    drop(tmp);
+}

@@ -1,0 +1,81 @@
+//! `manifest.json`: the list of Parquet segments in one folder. It is the source of truth: a
+//! Parquet file not listed here is ignored (a flush that crashed before committing it).
+
+use crate::value::Value;
+use serde::{Deserialize, Serialize};
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// File name inside the folder.
+    pub file: String,
+    pub rows: usize,
+    pub bytes: usize,
+    pub min_seq: i64,
+    pub max_seq: i64,
+    pub min_pk: Option<Value>,
+    pub max_pk: Option<Value>,
+    pub schema_version: u32,
+}
+
+fn cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+impl Segment {
+    /// False only when the segment certainly holds no row with this primary key.
+    pub fn may_contain_pk(&self, pk: &Value) -> bool {
+        let above_min = match &self.min_pk {
+            Some(min) => cmp(pk, min).is_none_or(|o| o.is_ge()),
+            None => true,
+        };
+        let below_max = match &self.max_pk {
+            Some(max) => cmp(pk, max).is_none_or(|o| o.is_le()),
+            None => true,
+        };
+        above_min && below_max
+    }
+
+    /// False only when every row of the segment has `_seq <= after`.
+    pub fn may_have_seq_after(&self, after: i64) -> bool {
+        self.max_seq > after
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_round_trips_and_prunes() {
+        let seg = Segment {
+            file: "a.parquet".into(),
+            rows: 2,
+            bytes: 10,
+            min_seq: 5,
+            max_seq: 9,
+            min_pk: Some(Value::Int(10)),
+            max_pk: Some(Value::Int(20)),
+            schema_version: 1,
+        };
+        let m = Manifest {
+            segments: vec![seg.clone()],
+        };
+        let text = serde_json::to_string(&m).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Manifest>(&text).ok(), Some(m));
+        assert!(seg.may_contain_pk(&Value::Int(15)));
+        assert!(!seg.may_contain_pk(&Value::Int(21)));
+        assert!(!seg.may_have_seq_after(9));
+        assert!(seg.may_have_seq_after(8));
+    }
+}

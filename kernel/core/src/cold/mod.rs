@@ -1,0 +1,340 @@
+//! Cold storage: Parquet segments in a storage, one folder per (table) for SHARED tables and per
+//! (table, user) for USER tables, each with a `manifest.json`.
+//!
+//! - [`manifest`]: the segment list and pruning by primary key and `_seq`.
+//! - [`flush`]: moving hot rows to Parquet, crash-safe.
+//! - this file: folder resolution and segment encoding.
+
+pub mod flush;
+pub mod manifest;
+
+use crate::catalog::model::{StorageMode, StorageRecord, TableDef};
+use crate::catalog::schema::{DELETED_COLUMN, SEQ_COLUMN};
+use crate::catalog::{Catalog, TableEntry};
+use crate::error::{KalamError, Result};
+use crate::exec::rows::{cell_value, rows_to_batch};
+use crate::plugin::StorageBackend;
+use crate::plugin::{Registry, StorageConfig};
+use crate::store::HotStore;
+use crate::value::{StoredRow, Value};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use kalamdb_types::{ShardId, TableType, UserId};
+use manifest::{MANIFEST_FILE, Manifest, Segment};
+use object_store::path::Path;
+use object_store::{ObjectStoreExt, PutPayload};
+use std::sync::Arc;
+
+/// Where one partition's cold files live.
+pub struct ColdLocation {
+    pub backend: Arc<dyn StorageBackend>,
+    /// Folder relative to the storage's base directory.
+    pub folder: String,
+}
+
+impl ColdLocation {
+    fn path(&self, file: &str) -> Path {
+        Path::from(format!("{}/{file}", self.folder))
+    }
+}
+
+fn substitute(
+    template: &str,
+    def: &TableDef,
+    shard: Option<ShardId>,
+    user: Option<&UserId>,
+) -> String {
+    let mut out = template
+        .replace("{namespace}", def.id.namespace.as_str())
+        .replace("{tableName}", def.id.table.as_str());
+    if let Some(shard) = shard {
+        out = out.replace("{shard}", &shard.to_string());
+    }
+    if let Some(user) = user {
+        out = out.replace("{userId}", user.as_str());
+    }
+    out.trim_matches('/').to_string()
+}
+
+/// Everything cold reads and writes need: the catalog (storages, users), the plugin registry
+/// (storage backends) and the hot store (shard of a user). Shared by the engine and the table
+/// providers.
+pub struct ColdStore {
+    pub catalog: Arc<Catalog>,
+    pub registry: Arc<Registry>,
+    pub store: Arc<HotStore>,
+}
+
+impl ColdStore {
+    /// A live backend for a storage row.
+    pub fn storage_backend(&self, record: &StorageRecord) -> Result<Arc<dyn StorageBackend>> {
+        let factory = self.registry.storage(&record.storage_type).ok_or_else(|| {
+            KalamError::InvalidDefinition(format!(
+                "storage type '{}' is not provided by any plugin; available: {}",
+                record.storage_type,
+                self.registry.storage_types().join(", ")
+            ))
+        })?;
+        factory.create(&StorageConfig {
+            storage_id: record.storage_id.to_string(),
+            base_directory: record.base_directory.clone(),
+            credentials: record.credentials.clone(),
+            config: record.config.clone(),
+        })
+    }
+
+    /// The cold folder of a table (SHARED) or of one user's partition (USER).
+    pub fn cold_location(&self, def: &TableDef, user: Option<&UserId>) -> Result<ColdLocation> {
+        let mut storage_id = def.options.storage_id.clone();
+        if def.options.use_user_storage
+            && let Some(u) = user.and_then(|u| self.catalog.user(u))
+            && u.storage_mode == StorageMode::Region
+            && let Some(own) = u.storage_id
+        {
+            storage_id = own;
+        }
+        let record = self.catalog.storage(&storage_id).ok_or_else(|| {
+            KalamError::NotFound(format!(
+                "Storage '{storage_id}' of table {} does not exist",
+                def.id
+            ))
+        })?;
+        let backend = self.storage_backend(&record)?;
+        let folder = match (def.table_type, user) {
+            (TableType::User, Some(user)) => substitute(
+                &record.user_tables_template,
+                def,
+                Some(self.store.shard_of(user)),
+                Some(user),
+            ),
+            _ => substitute(&record.shared_tables_template, def, None, None),
+        };
+        Ok(ColdLocation { backend, folder })
+    }
+
+    pub async fn read_manifest(&self, loc: &ColdLocation) -> Result<Manifest> {
+        let store = loc.backend.object_store();
+        match store.get(&loc.path(MANIFEST_FILE)).await {
+            Ok(r) => {
+                let bytes = r.bytes().await.map_err(KalamError::storage)?;
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    KalamError::Storage(format!("manifest in {} is unreadable: {e}", loc.folder))
+                })
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(Manifest::default()),
+            Err(e) => Err(KalamError::storage(e)),
+        }
+    }
+
+    /// Writes the manifest under a temporary name, then renames it over the old one.
+    pub async fn write_manifest(&self, loc: &ColdLocation, manifest: &Manifest) -> Result<()> {
+        let store = loc.backend.object_store();
+        let bytes = serde_json::to_vec_pretty(manifest).map_err(KalamError::internal)?;
+        let tmp = loc.path(&format!(
+            "{MANIFEST_FILE}.tmp-{}",
+            crate::exec::functions::ulid()
+        ));
+        store
+            .put(&tmp, PutPayload::from(bytes))
+            .await
+            .map_err(KalamError::storage)?;
+        store
+            .rename(&tmp, &loc.path(MANIFEST_FILE))
+            .await
+            .map_err(KalamError::storage)
+    }
+
+    /// Writes rows (tombstones included) as one Parquet segment: temporary name, then rename.
+    pub async fn write_segment(
+        &self,
+        loc: &ColdLocation,
+        entry: &TableEntry,
+        rows: &[StoredRow],
+    ) -> Result<Segment> {
+        let batch = rows_to_batch(entry, rows, None)?;
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new(DELETED_COLUMN, DataType::Boolean, false));
+        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+        columns.push(Arc::new(BooleanArray::from(
+            rows.iter().map(|r| r.deleted).collect::<Vec<_>>(),
+        )));
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), columns)?;
+        let mut buffer = Vec::new();
+        {
+            let mut writer = ArrowWriter::try_new(&mut buffer, schema, None)
+                .map_err(|e| KalamError::Storage(e.to_string()))?;
+            writer
+                .write(&batch)
+                .map_err(|e| KalamError::Storage(e.to_string()))?;
+            writer
+                .close()
+                .map_err(|e| KalamError::Storage(e.to_string()))?;
+        }
+        let min_seq = rows.iter().map(|r| r.seq).min().unwrap_or(0);
+        let max_seq = rows.iter().map(|r| r.seq).max().unwrap_or(0);
+        let pk_id = entry.def.primary_key().map(|c| c.id);
+        let mut pks: Vec<Value> = rows
+            .iter()
+            .filter_map(|r| pk_id.and_then(|id| r.get(id).cloned()))
+            .collect();
+        pks.sort_by(|a, b| match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x.cmp(y),
+            (Value::Text(x), Value::Text(y)) => x.cmp(y),
+            _ => std::cmp::Ordering::Equal,
+        });
+        let file = format!(
+            "seg-{max_seq:020}-{}.parquet",
+            crate::exec::functions::ulid()
+        );
+        let store = loc.backend.object_store();
+        let tmp = loc.path(&format!("{file}.tmp"));
+        let bytes = buffer.len();
+        store
+            .put(&tmp, PutPayload::from(buffer))
+            .await
+            .map_err(KalamError::storage)?;
+        store
+            .rename(&tmp, &loc.path(&file))
+            .await
+            .map_err(KalamError::storage)?;
+        Ok(Segment {
+            file,
+            rows: rows.len(),
+            bytes,
+            min_seq,
+            max_seq,
+            min_pk: pks.first().cloned(),
+            max_pk: pks.last().cloned(),
+            schema_version: entry.def.schema_version,
+        })
+    }
+
+    /// Reads segments back as stored rows (all versions, tombstones included).
+    pub async fn read_segments(
+        &self,
+        loc: &ColdLocation,
+        entry: &TableEntry,
+        segments: &[&Segment],
+    ) -> Result<Vec<StoredRow>> {
+        let store = loc.backend.object_store();
+        let mut rows = Vec::new();
+        for seg in segments {
+            let bytes = store
+                .get(&loc.path(&seg.file))
+                .await
+                .map_err(KalamError::storage)?
+                .bytes()
+                .await
+                .map_err(KalamError::storage)?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                .and_then(|b| b.build())
+                .map_err(|e| KalamError::Storage(format!("{}: {e}", seg.file)))?;
+            for batch in reader {
+                let batch = batch?;
+                decode_batch(entry, &batch, &mut rows)?;
+            }
+        }
+        Ok(rows)
+    }
+}
+
+fn decode_batch(entry: &TableEntry, batch: &RecordBatch, out: &mut Vec<StoredRow>) -> Result<()> {
+    let schema = batch.schema();
+    let seq = schema
+        .index_of(SEQ_COLUMN)
+        .map_err(|_| KalamError::Storage("segment without _seq".into()))?;
+    let seq = batch
+        .column(seq)
+        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .clone();
+    let deleted = schema
+        .index_of(DELETED_COLUMN)
+        .ok()
+        .map(|i| batch.column(i).as_boolean().clone());
+    let columns: Vec<(u32, &kalamdb_types::KalamDataType, ArrayRef)> = entry
+        .def
+        .columns
+        .iter()
+        .filter_map(|c| {
+            schema
+                .index_of(&c.name)
+                .ok()
+                .map(|i| (c.id, &c.data_type, batch.column(i).clone()))
+        })
+        .collect();
+    for r in 0..batch.num_rows() {
+        let mut cells = Vec::with_capacity(columns.len());
+        for (id, ty, array) in &columns {
+            if array.is_null(r) {
+                continue;
+            }
+            let value = crate::exec::coerce::coerce(cell_value(array, r)?, ty, "")?;
+            cells.push((*id, value));
+        }
+        out.push(StoredRow {
+            seq: seq.value(r),
+            deleted: deleted
+                .as_ref()
+                .is_some_and(|d| d.is_valid(r) && d.value(r)),
+            cells,
+        });
+    }
+    Ok(())
+}
+
+impl ColdStore {
+    /// The cold versions of one partition; with `pks`, only segments that may hold them.
+    pub async fn read_partition(
+        &self,
+        entry: &TableEntry,
+        user: Option<&UserId>,
+        pks: Option<&[Value]>,
+    ) -> Result<Vec<StoredRow>> {
+        let loc = self.cold_location(&entry.def, user)?;
+        let manifest = self.read_manifest(&loc).await?;
+        if manifest.segments.is_empty() {
+            return Ok(Vec::new());
+        }
+        let segments: Vec<&Segment> = manifest
+            .segments
+            .iter()
+            .filter(|s| pks.is_none_or(|pks| pks.iter().any(|pk| s.may_contain_pk(pk))))
+            .collect();
+        self.read_segments(&loc, entry, &segments).await
+    }
+}
+
+/// Hot and cold versions merged: the largest `_seq` per primary key wins, tombstones hidden.
+pub fn merge_versions(
+    pk: Option<u32>,
+    hot: Vec<StoredRow>,
+    cold: Vec<StoredRow>,
+) -> Vec<StoredRow> {
+    let Some(pk) = pk else {
+        let mut all: Vec<StoredRow> = hot.into_iter().chain(cold).filter(|r| !r.deleted).collect();
+        all.sort_by_key(|r| r.seq);
+        all.dedup_by_key(|r| r.seq);
+        return all;
+    };
+    let mut best: std::collections::HashMap<String, StoredRow> = std::collections::HashMap::new();
+    for row in cold.into_iter().chain(hot) {
+        let key = row.get(pk).map(|v| v.display()).unwrap_or_default();
+        match best.get(&key) {
+            Some(existing) if existing.seq >= row.seq => {}
+            _ => {
+                best.insert(key, row);
+            }
+        }
+    }
+    let mut rows: Vec<StoredRow> = best.into_values().filter(|r| !r.deleted).collect();
+    rows.sort_by_key(|r| r.seq);
+    rows
+}

@@ -1,0 +1,225 @@
+//! Jobs: one scheduler and one `system.jobs` table for background work (flush today).
+//! A job for a table is not queued twice while one is queued or running (idempotency key =
+//! kind + table). Records are persisted; a job found `running` or `queued` at startup was
+//! interrupted by a crash and is marked failed (flush is crash-safe, so a new flush simply
+//! picks up what is still hot).
+
+use crate::engine::{Engine, now_micros};
+use crate::error::{KalamError, Result};
+use crate::plugin::{decode, encode};
+use crate::store::RawOp;
+use kalamdb_types::{JobId, TableId};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use crate::store::keys::CF_JOBS;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Flush,
+}
+
+impl JobKind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            JobKind::Flush => "FL",
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Flush => "flush",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    New,
+    Queued,
+    Running,
+    Retrying,
+    Completed,
+    Failed,
+    Cancelled,
+    Skipped,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::New => "new",
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Retrying => "retrying",
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            JobStatus::New | JobStatus::Queued | JobStatus::Running | JobStatus::Retrying
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub job_id: JobId,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub table: Option<TableId>,
+    pub message: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// Every job record in a store, oldest first.
+pub fn all_jobs(store: &crate::store::HotStore) -> Result<Vec<JobRecord>> {
+    let mut out = Vec::new();
+    for (_, bytes) in store.scan_raw(CF_JOBS, b"")? {
+        out.push(decode::<JobRecord>(store.codec().as_ref(), &bytes)?);
+    }
+    out.sort_by_key(|j| j.created_at);
+    Ok(out)
+}
+
+/// In-memory view of active jobs and their cancel flags.
+#[derive(Default)]
+pub struct JobRegistry {
+    active: Mutex<HashMap<(JobKind, TableId), (JobId, Arc<AtomicBool>)>>,
+}
+
+impl Engine {
+    async fn put_job(&self, job: &JobRecord) -> Result<()> {
+        let bytes = encode(self.store.codec().as_ref(), job)?;
+        self.store
+            .submit_raw(vec![RawOp {
+                cf: CF_JOBS.into(),
+                key: job.job_id.as_str().as_bytes().to_vec(),
+                value: Some(bytes),
+            }])
+            .await
+    }
+
+    /// Every job record, oldest first.
+    pub fn jobs(&self) -> Result<Vec<JobRecord>> {
+        all_jobs(&self.store)
+    }
+
+    /// Marks jobs interrupted by a crash as failed (called at startup).
+    pub(crate) async fn recover_jobs(&self) -> Result<()> {
+        for mut job in self.jobs()? {
+            if job.status.is_active() {
+                job.status = JobStatus::Failed;
+                job.message = Some("interrupted by a server restart".into());
+                job.finished_at = Some(now_micros());
+                self.put_job(&job).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a flush job for a table, or returns the one already queued or running.
+    pub async fn start_flush_job(&self, table: TableId) -> Result<(JobId, bool)> {
+        let me = self
+            .me
+            .get()
+            .and_then(|w| w.upgrade())
+            .ok_or_else(|| KalamError::Internal("engine is shutting down".into()))?;
+        let key = (JobKind::Flush, table.clone());
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job_id = {
+            let mut active = self.jobs.active.lock();
+            if let Some((id, _)) = active.get(&key) {
+                return Ok((id.clone(), false));
+            }
+            let id = JobId::new(format!(
+                "{}-{}",
+                JobKind::Flush.prefix(),
+                crate::exec::functions::snowflake_id()
+            ));
+            active.insert(key.clone(), (id.clone(), cancel.clone()));
+            id
+        };
+        let mut job = JobRecord {
+            job_id: job_id.clone(),
+            kind: JobKind::Flush,
+            status: JobStatus::Running,
+            table: Some(table.clone()),
+            message: None,
+            created_at: now_micros(),
+            started_at: Some(now_micros()),
+            finished_at: None,
+        };
+        if let Err(e) = self.put_job(&job).await {
+            self.jobs.active.lock().remove(&key);
+            return Err(e);
+        }
+        let engine = me;
+        tokio::spawn(async move {
+            let flag = cancel.clone();
+            let result = engine
+                .flush_table(&table, &move || flag.load(Ordering::Acquire))
+                .await;
+            match result {
+                Ok(report) => {
+                    job.status = JobStatus::Completed;
+                    job.message = Some(format!(
+                        "Flushed {} row(s) into {} segment(s)",
+                        report.rows, report.segments
+                    ));
+                }
+                Err(e) if cancel.load(Ordering::Acquire) => {
+                    job.status = JobStatus::Cancelled;
+                    job.message = Some(e.to_string());
+                }
+                Err(e) => {
+                    tracing::warn!("flush of {table} failed: {e}");
+                    job.status = JobStatus::Failed;
+                    job.message = Some(e.to_string());
+                }
+            }
+            job.finished_at = Some(now_micros());
+            if let Err(e) = engine.put_job(&job).await {
+                tracing::error!("cannot record job {}: {e}", job.job_id);
+            }
+            engine.jobs.active.lock().remove(&key);
+        });
+        Ok((job_id, true))
+    }
+
+    /// Asks a running job to stop.
+    pub fn kill_job(&self, job_id: &str) -> Result<()> {
+        let active = self.jobs.active.lock();
+        let found = active.values().find(|(id, _)| id.as_str() == job_id);
+        match found {
+            Some((_, flag)) => {
+                flag.store(true, Ordering::Release);
+                Ok(())
+            }
+            None => Err(KalamError::NotFound(format!(
+                "job '{job_id}' is not queued or running"
+            ))),
+        }
+    }
+
+    /// Waits until no job of `kind` is active for `table` (tests and shutdown).
+    pub async fn wait_for_jobs(&self) {
+        loop {
+            if self.jobs.active.lock().is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
