@@ -8,6 +8,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kalamdb-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Client and CLI tests start the real server binary; never let them skip silently.
 export KALAM_REQUIRE_SERVER=1
+# kalamdb-types is shared with the WebAssembly client: it must keep building for wasm32.
+rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+cargo build -q -p kalamdb-types --target wasm32-unknown-unknown
+
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads 4
 else

@@ -472,3 +472,33 @@ async fn msgpack_and_gzip_negotiation() {
     assert_eq!(batch["rows"].as_array().map(Vec::len), Some(50));
     assert_eq!(batch["rows"][49]["id"], "50");
 }
+
+#[tokio::test]
+async fn stream_inserts_reach_their_owner_only() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            "CREATE STREAM TABLE app.typing (state TEXT) WITH (TTL_SECONDS = 60)",
+        )
+        .await;
+    let alice = server.user(&root, "alice", "user").await;
+    let bob = server.user(&root, "bob", "user").await;
+    let mut a = Client::authed(&server, &alice).await;
+    let (ack, _) = a
+        .subscribe("t", "SELECT * FROM app.typing", json!({}))
+        .await;
+    assert_eq!(ack["total_rows"], 0);
+    server
+        .ok(&bob, "INSERT INTO app.typing VALUES ('bob typing')")
+        .await;
+    server
+        .ok(&alice, "INSERT INTO app.typing VALUES ('alice typing')")
+        .await;
+    let m = a.recv().await;
+    assert_eq!(m["change_type"], "insert", "{m}");
+    assert_eq!(m["rows"][0]["state"], "alice typing");
+    assert!(a.try_recv(Duration::from_millis(300)).await.is_none());
+}
