@@ -15,7 +15,6 @@ use config::ServerConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -68,7 +67,6 @@ async fn main() {
     let state = http::AppState {
         engine: engine.clone(),
         config: Arc::new(config),
-        started: Instant::now(),
     };
     let app = http::router(state);
     tracing::info!("KalamDB server listening on http://{local}");

@@ -2,7 +2,7 @@
 //! DataFusion together, and executes typed statements for every front end.
 
 use crate::catalog::Catalog;
-use crate::catalog::model::{StorageMode, StorageRecord, UserRecord};
+use crate::catalog::model::{StorageRecord, UserRecord};
 use crate::error::{KalamError, Result};
 use crate::exec::df_catalog::{CATALOG_NAME, KalamCatalog};
 use crate::exec::functions::builtin_udfs;
@@ -318,20 +318,7 @@ impl Engine {
         match self.catalog.user_record(&root) {
             None => {
                 self.catalog
-                    .put_user(UserRecord {
-                        user_id: root,
-                        role: Role::System,
-                        password_hash: root_hash,
-                        email: None,
-                        storage_mode: StorageMode::Table,
-                        storage_id: None,
-                        created_at: now,
-                        updated_at: now,
-                        deleted_at: None,
-                        failed_login_attempts: 0,
-                        locked_until: None,
-                        last_login_at: None,
-                    })
+                    .put_user(UserRecord::new(root, Role::System, root_hash, None, now))
                     .await?;
             }
             Some(mut existing) if existing.password_hash.is_none() && root_hash.is_some() => {

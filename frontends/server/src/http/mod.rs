@@ -17,14 +17,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use kalamdb_core::Engine;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// What every handler gets.
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub config: Arc<crate::config::ServerConfig>,
-    pub started: Instant,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -2,7 +2,7 @@
 
 use super::jwt::{self, Claims, TokenError, TokenKind};
 use super::password;
-use crate::catalog::model::{StorageMode, UserRecord};
+use crate::catalog::model::UserRecord;
 use crate::engine::{Engine, Session, now_micros};
 use crate::error::{KalamError, Result};
 use kalamdb_types::{Role, UserId};
@@ -168,20 +168,7 @@ impl Engine {
             .put_user(root)
             .await
             .map_err(SetupError::Internal)?;
-        let record = UserRecord {
-            user_id: id,
-            role: Role::Dba,
-            password_hash: Some(user_hash),
-            email,
-            storage_mode: StorageMode::Table,
-            storage_id: None,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-            failed_login_attempts: 0,
-            locked_until: None,
-            last_login_at: None,
-        };
+        let record = UserRecord::new(id, Role::Dba, Some(user_hash), email, now);
         self.catalog
             .put_user(record.clone())
             .await

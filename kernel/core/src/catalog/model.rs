@@ -186,6 +186,30 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
+    /// A new user as of `now` (microseconds), storage mode `table`.
+    pub fn new(
+        user_id: UserId,
+        role: Role,
+        password_hash: Option<String>,
+        email: Option<String>,
+        now: i64,
+    ) -> Self {
+        Self {
+            user_id,
+            role,
+            password_hash,
+            email,
+            storage_mode: StorageMode::Table,
+            storage_id: None,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            failed_login_attempts: 0,
+            locked_until: None,
+            last_login_at: None,
+        }
+    }
+
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
     }

@@ -243,61 +243,8 @@ impl Engine {
     }
 
     pub(crate) fn show_storages(&self, session: &Session) -> Result<QueryResult> {
-        let all = self.catalog.storages();
-        let admin = session.role.is_admin();
-        let batch = ViewBuilder::default()
-            .text(
-                "storage_id",
-                all.iter().map(|s| Some(s.storage_id.to_string())).collect(),
-            )
-            .text(
-                "storage_name",
-                all.iter().map(|s| Some(s.storage_name.clone())).collect(),
-            )
-            .text(
-                "description",
-                all.iter().map(|s| s.description.clone()).collect(),
-            )
-            .text(
-                "storage_type",
-                all.iter().map(|s| Some(s.storage_type.clone())).collect(),
-            )
-            .text(
-                "base_directory",
-                all.iter().map(|s| Some(s.base_directory.clone())).collect(),
-            )
-            .text(
-                "credentials",
-                all.iter()
-                    .map(|s| {
-                        s.credentials
-                            .as_ref()
-                            .map(|c| if admin { c.clone() } else { "***".into() })
-                    })
-                    .collect(),
-            )
-            .text("config", all.iter().map(|s| s.config.clone()).collect())
-            .text(
-                "shared_tables_template",
-                all.iter()
-                    .map(|s| Some(s.shared_tables_template.clone()))
-                    .collect(),
-            )
-            .text(
-                "user_tables_template",
-                all.iter()
-                    .map(|s| Some(s.user_tables_template.clone()))
-                    .collect(),
-            )
-            .timestamp(
-                "created_at",
-                all.iter().map(|s| Some(s.created_at)).collect(),
-            )
-            .timestamp(
-                "updated_at",
-                all.iter().map(|s| Some(s.updated_at)).collect(),
-            )
-            .finish()?;
+        let batch =
+            super::system_tables::storages_view(&self.catalog.storages(), session.role.is_admin())?;
         rows_result(&batch.schema(), &[batch])
     }
 

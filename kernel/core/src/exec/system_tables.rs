@@ -343,58 +343,7 @@ pub fn build(
                 .text("column_default", default)
                 .finish()
         }
-        SystemTable::Storages => {
-            let all = catalog.storages();
-            ViewBuilder::default()
-                .text(
-                    "storage_id",
-                    all.iter().map(|s| Some(s.storage_id.to_string())).collect(),
-                )
-                .text(
-                    "storage_name",
-                    all.iter().map(|s| Some(s.storage_name.clone())).collect(),
-                )
-                .text(
-                    "description",
-                    all.iter().map(|s| s.description.clone()).collect(),
-                )
-                .text(
-                    "storage_type",
-                    all.iter().map(|s| Some(s.storage_type.clone())).collect(),
-                )
-                .text(
-                    "base_directory",
-                    all.iter().map(|s| Some(s.base_directory.clone())).collect(),
-                )
-                .text(
-                    "credentials",
-                    all.iter()
-                        .map(|s| s.credentials.as_ref().map(|_| "***".to_string()))
-                        .collect(),
-                )
-                .text("config", all.iter().map(|s| s.config.clone()).collect())
-                .text(
-                    "shared_tables_template",
-                    all.iter()
-                        .map(|s| Some(s.shared_tables_template.clone()))
-                        .collect(),
-                )
-                .text(
-                    "user_tables_template",
-                    all.iter()
-                        .map(|s| Some(s.user_tables_template.clone()))
-                        .collect(),
-                )
-                .timestamp(
-                    "created_at",
-                    all.iter().map(|s| Some(s.created_at)).collect(),
-                )
-                .timestamp(
-                    "updated_at",
-                    all.iter().map(|s| Some(s.updated_at)).collect(),
-                )
-                .finish()
-        }
+        SystemTable::Storages => storages_view(&catalog.storages(), false),
         SystemTable::Users => {
             let all = catalog.users();
             ViewBuilder::default()
@@ -452,6 +401,70 @@ pub fn build(
                 .finish()
         }
     }
+}
+
+/// `system.storages` and `SHOW STORAGES`: `local` first; credentials masked unless revealed.
+pub fn storages_view(
+    all: &[crate::catalog::model::StorageRecord],
+    reveal_credentials: bool,
+) -> Result<RecordBatch> {
+    ViewBuilder::default()
+        .text(
+            "storage_id",
+            all.iter().map(|s| Some(s.storage_id.to_string())).collect(),
+        )
+        .text(
+            "storage_name",
+            all.iter().map(|s| Some(s.storage_name.clone())).collect(),
+        )
+        .text(
+            "description",
+            all.iter().map(|s| s.description.clone()).collect(),
+        )
+        .text(
+            "storage_type",
+            all.iter().map(|s| Some(s.storage_type.clone())).collect(),
+        )
+        .text(
+            "base_directory",
+            all.iter().map(|s| Some(s.base_directory.clone())).collect(),
+        )
+        .text(
+            "credentials",
+            all.iter()
+                .map(|s| {
+                    s.credentials.as_ref().map(|c| {
+                        if reveal_credentials {
+                            c.clone()
+                        } else {
+                            "***".to_string()
+                        }
+                    })
+                })
+                .collect(),
+        )
+        .text("config", all.iter().map(|s| s.config.clone()).collect())
+        .text(
+            "shared_tables_template",
+            all.iter()
+                .map(|s| Some(s.shared_tables_template.clone()))
+                .collect(),
+        )
+        .text(
+            "user_tables_template",
+            all.iter()
+                .map(|s| Some(s.user_tables_template.clone()))
+                .collect(),
+        )
+        .timestamp(
+            "created_at",
+            all.iter().map(|s| Some(s.created_at)).collect(),
+        )
+        .timestamp(
+            "updated_at",
+            all.iter().map(|s| Some(s.updated_at)).collect(),
+        )
+        .finish()
 }
 
 /// A system table as a DataFusion table.

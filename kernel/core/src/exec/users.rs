@@ -69,18 +69,9 @@ impl Engine {
         let now = now_micros();
         self.catalog
             .put_user(UserRecord {
-                user_id: spec.user.clone(),
-                role: spec.role,
-                password_hash,
-                email: spec.email,
                 storage_mode: spec.storage_mode.unwrap_or(StorageMode::Table),
                 storage_id: spec.storage_id,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-                failed_login_attempts: 0,
-                locked_until: None,
-                last_login_at: None,
+                ..UserRecord::new(spec.user.clone(), spec.role, password_hash, spec.email, now)
             })
             .await?;
         Ok(message_result(
