@@ -25,6 +25,22 @@ async fn wait_job(server: &Server, token: &str, job: &str) -> String {
     panic!("job {job} did not finish");
 }
 
+/// Every file below a directory (none when it does not exist).
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.filter_map(|e| e.ok()) {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 fn job_id(message: &str) -> String {
     message
         .rsplit("Job ID: ")
@@ -204,6 +220,22 @@ async fn user_folders_follow_the_template() {
     assert_eq!(
         server.rows(&bob, "SELECT t FROM app.notes").await,
         vec![vec![json!("b1")]]
+    );
+    // DROP TABLE removes the cold files too: a new table of the same name starts empty.
+    server.ok(&root, "DROP TABLE app.notes").await;
+    let leftover: Vec<_> = walk(&base);
+    assert!(leftover.is_empty(), "files left behind: {leftover:?}");
+    server
+        .ok(
+            &root,
+            "CREATE USER TABLE app.notes (id INT PRIMARY KEY, t TEXT)",
+        )
+        .await;
+    assert!(
+        server
+            .rows(&alice, "SELECT * FROM app.notes")
+            .await
+            .is_empty()
     );
     let (_, _, msg) = server.err(&root, "STORAGE FLUSH TABLE app.nope").await;
     assert!(msg.contains("does not exist"), "{msg}");

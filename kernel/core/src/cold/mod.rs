@@ -291,6 +291,54 @@ fn decode_batch(entry: &TableEntry, batch: &RecordBatch, out: &mut Vec<StoredRow
 }
 
 impl ColdStore {
+    /// Deletes every cold file of a table in every storage it may use (its own, and users'
+    /// own storages when `USE_USER_STORAGE` is set); returns how many objects were deleted.
+    pub async fn delete_table_files(&self, def: &TableDef) -> Result<usize> {
+        let mut storages = vec![def.options.storage_id.clone()];
+        if def.options.use_user_storage {
+            for user in self.catalog.users() {
+                if let Some(id) = user.storage_id
+                    && !storages.contains(&id)
+                {
+                    storages.push(id);
+                }
+            }
+        }
+        let mut deleted = 0;
+        for storage_id in storages {
+            let Some(record) = self.catalog.storage(&storage_id) else {
+                continue;
+            };
+            let template = match def.table_type {
+                TableType::User => &record.user_tables_template,
+                _ => &record.shared_tables_template,
+            };
+            // Everything below the resolved part before the first per-user placeholder.
+            let resolved = substitute(template, def, None, None);
+            let prefix = match resolved.find('{') {
+                Some(i) => resolved[..i].trim_end_matches('/').to_string(),
+                None => resolved,
+            };
+            if prefix.is_empty() {
+                continue;
+            }
+            let store = self.storage_backend(&record)?.object_store();
+            let objects: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(
+                store.list(Some(&Path::from(prefix.as_str()))),
+            )
+            .await
+            .map_err(KalamError::storage)?;
+            for meta in objects {
+                store
+                    .delete(&meta.location)
+                    .await
+                    .map_err(KalamError::storage)?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// The cold versions of one partition; with `pks`, only segments that may hold them.
     pub async fn read_partition(
         &self,

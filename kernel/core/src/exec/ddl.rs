@@ -362,6 +362,9 @@ impl Engine {
         for cf in self.table_cfs(def) {
             self.store.drop_cf(&cf)?;
         }
+        if def.table_type != TableType::Stream {
+            self.cold.delete_table_files(def).await?;
+        }
         Ok(())
     }
 
