@@ -64,6 +64,7 @@ async fn main() {
         );
     }
     spawn_stream_eviction(engine.clone(), config.storage.stream_eviction_interval_secs);
+    spawn_flush_policies(engine.clone());
     let state = http::AppState {
         engine: engine.clone(),
         config: Arc::new(config),
@@ -83,6 +84,19 @@ async fn main() {
     tracing::info!("shutting down: draining writers");
     engine.shutdown();
     tracing::info!("stopped");
+}
+
+/// Checks interval-based FLUSH_POLICY every second.
+fn spawn_flush_policies(engine: Arc<kalamdb_core::Engine>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            ticker.tick().await;
+            engine
+                .tick_flush_policies(chrono::Utc::now().timestamp_millis())
+                .await;
+        }
+    });
 }
 
 /// Deletes expired STREAM rows every `every_secs` seconds.

@@ -292,3 +292,65 @@ async fn a_crash_after_the_manifest_loses_and_doubles_nothing() {
     );
     drop(tmp);
 }
+
+/// Waits for a completed flush job of a table started by its FLUSH_POLICY.
+async fn wait_policy_flush(server: &Server, token: &str, table: &str) {
+    for _ in 0..200 {
+        let rows = server
+            .rows(
+                token,
+                &format!("SELECT status FROM system.jobs WHERE table_name = '{table}' AND status = 'completed'"),
+            )
+            .await;
+        if !rows.is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no FLUSH_POLICY flush completed for {table}");
+}
+
+#[tokio::test]
+async fn flush_policy_by_rows_and_by_interval() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            "CREATE SHARED TABLE app.r (id INT PRIMARY KEY) WITH (FLUSH_POLICY = 'rows:5')",
+        )
+        .await;
+    server
+        .ok(&root, "INSERT INTO app.r VALUES (1), (2), (3)")
+        .await;
+    assert!(
+        server
+            .rows(&root, "SELECT * FROM system.jobs")
+            .await
+            .is_empty()
+    );
+    server
+        .ok(&root, "INSERT INTO app.r VALUES (4), (5), (6)")
+        .await;
+    wait_policy_flush(&server, &root, "r").await;
+    assert!(server.data_dir.join("storage/app/r/manifest.json").exists());
+    assert_eq!(
+        server.rows(&root, "SELECT COUNT(*) FROM app.r").await,
+        vec![vec![json!("6")]]
+    );
+
+    server
+        .ok(
+            &root,
+            "CREATE SHARED TABLE app.i (id INT PRIMARY KEY) WITH (FLUSH_POLICY = 'interval:1')",
+        )
+        .await;
+    server.ok(&root, "INSERT INTO app.i VALUES (1)").await;
+    wait_policy_flush(&server, &root, "i").await;
+    assert!(server.data_dir.join("storage/app/i/manifest.json").exists());
+    assert_eq!(
+        server.rows(&root, "SELECT id FROM app.i").await,
+        vec![vec![json!(1)]]
+    );
+}

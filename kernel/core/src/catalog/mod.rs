@@ -26,6 +26,10 @@ pub struct TableEntry {
     pub schema: SchemaRef,
     /// Next AUTO_INCREMENT value; 0 until first used.
     pub auto_increment: AtomicI64,
+    /// Rows written since the last flush started (drives `FLUSH_POLICY`).
+    pub pending_rows: std::sync::atomic::AtomicU64,
+    /// When the last flush started or the table was loaded, in milliseconds.
+    pub last_flush_ms: AtomicI64,
 }
 
 impl TableEntry {
@@ -35,6 +39,8 @@ impl TableEntry {
             def,
             schema,
             auto_increment: AtomicI64::new(0),
+            pending_rows: std::sync::atomic::AtomicU64::new(0),
+            last_flush_ms: AtomicI64::new(chrono::Utc::now().timestamp_millis()),
         }
     }
 }

@@ -3,10 +3,12 @@
 //!
 //! - [`manifest`]: the segment list and pruning by primary key and `_seq`.
 //! - [`flush`]: moving hot rows to Parquet, crash-safe.
+//! - [`policy`]: `FLUSH_POLICY` triggers (rows written, interval).
 //! - this file: folder resolution and segment encoding.
 
 pub mod flush;
 pub mod manifest;
+pub mod policy;
 
 use crate::catalog::model::{StorageMode, StorageRecord, TableDef};
 use crate::catalog::schema::{DELETED_COLUMN, SEQ_COLUMN};

@@ -341,6 +341,7 @@ impl Engine {
             .await?;
         let count = ops.len();
         let outcome = self.write(&entry, session, ops).await?;
+        self.note_writes(&entry, outcome.written.len()).await;
         match insert.returning {
             Some(items) => returning(&entry, &items, &outcome.written),
             None => Ok(message_result(format!("Inserted {count} row(s)"), count)),
@@ -532,6 +533,7 @@ impl Engine {
         }
         let outcome = self.write(&entry, session, ops).await?;
         let count = outcome.written.len();
+        self.note_writes(&entry, count).await;
         match update.returning {
             Some(items) => returning(&entry, &items, &outcome.written),
             None => Ok(message_result(format!("Updated {count} row(s)"), count)),
@@ -595,6 +597,7 @@ impl Engine {
         }
         let outcome = self.write(&entry, session, ops).await?;
         let count = outcome.written.len();
+        self.note_writes(&entry, count).await;
         match delete.returning {
             Some(items) => {
                 let old: Vec<StoredRow> = outcome.replaced.into_iter().flatten().collect();
