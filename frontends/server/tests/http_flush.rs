@@ -354,3 +354,56 @@ async fn flush_policy_by_rows_and_by_interval() {
         vec![vec![json!(1)]]
     );
 }
+
+fn parquet_files(dir: &std::path::Path) -> usize {
+    walk(dir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .count()
+}
+
+#[tokio::test]
+async fn compaction_merges_segments_with_identical_results() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(&root, "CREATE SHARED TABLE app.c (id INT PRIMARY KEY, v TEXT) WITH (DELETED_RETENTION_HOURS = 0)")
+        .await;
+    for round in 0..3 {
+        server
+            .ok(
+                &root,
+                &format!(
+                    "INSERT INTO app.c VALUES ({r}0, 'a{r}'), ({r}1, 'b{r}')",
+                    r = round + 1
+                ),
+            )
+            .await;
+        server
+            .ok(
+                &root,
+                &format!("UPDATE app.c SET v = 'changed' WHERE id = {}0", round + 1),
+            )
+            .await;
+        flush(&server, &root, "app.c").await;
+    }
+    server.ok(&root, "DELETE FROM app.c WHERE id = 11").await;
+    flush(&server, &root, "app.c").await;
+    let folder = server.data_dir.join("storage/app/c");
+    assert_eq!(parquet_files(&folder), 4);
+    let query = "SELECT id, v FROM app.c ORDER BY id";
+    let before = server.rows(&root, query).await;
+    assert_eq!(before.len(), 5);
+
+    let r = server.ok(&root, "STORAGE COMPACT TABLE app.c").await;
+    let msg = r["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        msg.starts_with("Storage compact started for table 'app.c'. Job ID: CO-"),
+        "{msg}"
+    );
+    let done = wait_job(&server, &root, &job_id(&msg)).await;
+    assert!(done.contains("Compacted 1 folder"), "{done}");
+    assert_eq!(parquet_files(&folder), 1);
+    assert_eq!(server.rows(&root, query).await, before);
+}

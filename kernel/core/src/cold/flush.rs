@@ -14,6 +14,9 @@ use crate::store::keys::stream_table_cf;
 use crate::value::StoredRow;
 use kalamdb_types::{TableId, TableType, UserId};
 
+/// A folder with more segments than this is compacted right after a flush.
+pub const COMPACTION_THRESHOLD: usize = 8;
+
 /// What a flush did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct FlushReport {
@@ -82,6 +85,9 @@ impl Engine {
                 manifest.segments.push(segment);
                 self.cold.write_manifest(&loc, &manifest).await?;
                 failpoint("flush.after_manifest");
+                if manifest.segments.len() > COMPACTION_THRESHOLD {
+                    self.compact_folder(&entry, &loc).await?;
+                }
                 let evict: Vec<(Vec<u8>, i64)> =
                     versions.into_iter().map(|(k, r)| (k, r.seq)).collect();
                 self.store.evict(&cf, evict).await?;

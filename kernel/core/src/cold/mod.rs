@@ -2,10 +2,12 @@
 //! (table, user) for USER tables, each with a `manifest.json`.
 //!
 //! - [`manifest`]: the segment list and pruning by primary key and `_seq`.
+//! - [`compact`]: merging a folder's segments into one.
 //! - [`flush`]: moving hot rows to Parquet, crash-safe.
 //! - [`policy`]: `FLUSH_POLICY` triggers (rows written, interval).
 //! - this file: folder resolution and segment encoding.
 
+pub mod compact;
 pub mod flush;
 pub mod manifest;
 pub mod policy;

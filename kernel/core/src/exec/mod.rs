@@ -29,6 +29,7 @@ pub mod users;
 
 use crate::engine::{Engine, Session};
 use crate::error::Result;
+use crate::jobs::JobKind;
 use crate::sql::Statement;
 use crate::value::Value;
 use kalamdb_types::wire::QueryResult;
@@ -56,24 +57,29 @@ fn subscribe_hint(select: &str, options: &[(String, String)]) -> Result<QueryRes
 }
 
 impl Engine {
-    async fn flush_statement(
+    async fn job_statement(
         &self,
         session: &Session,
+        kind: crate::jobs::JobKind,
         table: Option<crate::sql::statement::TableRef>,
         namespace: Option<kalamdb_types::NamespaceId>,
     ) -> Result<QueryResult> {
-        access::require(session.role, kalamdb_types::Role::Service, "STORAGE FLUSH")?;
+        let action = format!("STORAGE {}", kind.as_str().to_ascii_uppercase());
+        access::require(session.role, kalamdb_types::Role::Service, &action)?;
         if let Some(table) = table {
             let id = self.resolve_table_id(session, &table)?;
             let entry = self.catalog.require_table(&id)?;
             if entry.def.table_type == kalamdb_types::TableType::Stream {
                 return Err(crate::error::KalamError::Execution(format!(
-                    "STREAM table {id} cannot be flushed: its rows expire after TTL_SECONDS"
+                    "STREAM table {id} cannot be flushed or compacted: its rows expire after TTL_SECONDS"
                 )));
             }
-            let (job, _) = self.start_flush_job(id.clone()).await?;
+            let (job, _) = self.start_job(kind, id.clone()).await?;
             return Ok(result::message_result(
-                format!("Storage flush started for table '{id}'. Job ID: {job}"),
+                format!(
+                    "Storage {} started for table '{id}'. Job ID: {job}",
+                    kind.as_str()
+                ),
                 0,
             ));
         }
@@ -86,12 +92,13 @@ impl Engine {
             {
                 continue;
             }
-            let (job, _) = self.start_flush_job(t.def.id.clone()).await?;
+            let (job, _) = self.start_job(kind, t.def.id.clone()).await?;
             ids.push(job.to_string());
         }
         Ok(result::message_result(
             format!(
-                "Storage flush started for {} table(s). Job IDs: [{}]",
+                "Storage {} started for {} table(s). Job IDs: [{}]",
+                kind.as_str(),
                 ids.len(),
                 ids.join(", ")
             ),
@@ -173,10 +180,20 @@ impl Engine {
             Statement::ShowStorages => self.show_storages(session),
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
             Statement::StorageFlushTable { table } => {
-                self.flush_statement(session, Some(table), None).await
+                self.job_statement(session, JobKind::Flush, Some(table), None)
+                    .await
             }
             Statement::StorageFlushAll { namespace } => {
-                self.flush_statement(session, None, namespace).await
+                self.job_statement(session, JobKind::Flush, None, namespace)
+                    .await
+            }
+            Statement::StorageCompactTable { table } => {
+                self.job_statement(session, JobKind::Compact, Some(table), None)
+                    .await
+            }
+            Statement::StorageCompactAll { namespace } => {
+                self.job_statement(session, JobKind::Compact, None, namespace)
+                    .await
             }
             Statement::KillJob { job_id } => {
                 access::require(session.role, kalamdb_types::Role::Dba, "KILL JOB")?;

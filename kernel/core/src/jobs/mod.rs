@@ -21,17 +21,20 @@ pub use crate::store::keys::CF_JOBS;
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Flush,
+    Compact,
 }
 
 impl JobKind {
     pub fn prefix(self) -> &'static str {
         match self {
             JobKind::Flush => "FL",
+            JobKind::Compact => "CO",
         }
     }
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Flush => "flush",
+            JobKind::Compact => "compact",
         }
     }
 }
@@ -131,12 +134,21 @@ impl Engine {
 
     /// Starts a flush job for a table, or returns the one already queued or running.
     pub async fn start_flush_job(&self, table: TableId) -> Result<(JobId, bool)> {
+        self.start_job(JobKind::Flush, table).await
+    }
+
+    /// Starts a compaction job for a table (every folder with two or more segments).
+    pub async fn start_compact_job(&self, table: TableId) -> Result<(JobId, bool)> {
+        self.start_job(JobKind::Compact, table).await
+    }
+
+    pub async fn start_job(&self, kind: JobKind, table: TableId) -> Result<(JobId, bool)> {
         let me = self
             .me
             .get()
             .and_then(|w| w.upgrade())
             .ok_or_else(|| KalamError::Internal("engine is shutting down".into()))?;
-        let key = (JobKind::Flush, table.clone());
+        let key = (kind, table.clone());
         let cancel = Arc::new(AtomicBool::new(false));
         let job_id = {
             let mut active = self.jobs.active.lock();
@@ -145,7 +157,7 @@ impl Engine {
             }
             let id = JobId::new(format!(
                 "{}-{}",
-                JobKind::Flush.prefix(),
+                kind.prefix(),
                 crate::exec::functions::snowflake_id()
             ));
             active.insert(key.clone(), (id.clone(), cancel.clone()));
@@ -153,7 +165,7 @@ impl Engine {
         };
         let mut job = JobRecord {
             job_id: job_id.clone(),
-            kind: JobKind::Flush,
+            kind,
             status: JobStatus::Running,
             table: Some(table.clone()),
             message: None,
@@ -168,16 +180,25 @@ impl Engine {
         let engine = me;
         tokio::spawn(async move {
             let flag = cancel.clone();
-            let result = engine
-                .flush_table(&table, &move || flag.load(Ordering::Acquire))
-                .await;
+            let result = match kind {
+                JobKind::Flush => engine
+                    .flush_table(&table, &move || flag.load(Ordering::Acquire))
+                    .await
+                    .map(|report| {
+                        format!(
+                            "Flushed {} row(s) into {} segment(s)",
+                            report.rows, report.segments
+                        )
+                    }),
+                JobKind::Compact => engine
+                    .compact_table(&table, 0)
+                    .await
+                    .map(|n| format!("Compacted {n} folder(s)")),
+            };
             match result {
-                Ok(report) => {
+                Ok(message) => {
                     job.status = JobStatus::Completed;
-                    job.message = Some(format!(
-                        "Flushed {} row(s) into {} segment(s)",
-                        report.rows, report.segments
-                    ));
+                    job.message = Some(message);
                 }
                 Err(e) if cancel.load(Ordering::Acquire) => {
                     job.status = JobStatus::Cancelled;

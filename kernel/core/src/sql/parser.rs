@@ -289,6 +289,18 @@ impl KalamParser<'_> {
             };
             return Ok(Some(Statement::StorageFlushAll { namespace }));
         }
+        if self.words(&["STORAGE", "COMPACT", "TABLE"]) {
+            let table = self.table_ref()?;
+            return Ok(Some(Statement::StorageCompactTable { table }));
+        }
+        if self.words(&["STORAGE", "COMPACT", "ALL"]) {
+            let namespace = if self.word("IN") {
+                Some(NamespaceId::new(self.ident()?))
+            } else {
+                None
+            };
+            return Ok(Some(Statement::StorageCompactAll { namespace }));
+        }
         if self.words(&["KILL", "JOB"]) {
             let job_id = self.name_or_string()?;
             return Ok(Some(Statement::KillJob { job_id }));

@@ -156,6 +156,12 @@ pub enum Statement {
     KillJob {
         job_id: String,
     },
+    StorageCompactTable {
+        table: TableRef,
+    },
+    StorageCompactAll {
+        namespace: Option<NamespaceId>,
+    },
     Insert(Box<ast::Insert>),
     Update(Box<ast::Update>),
     Delete(Box<ast::Delete>),
@@ -188,6 +194,8 @@ impl Statement {
             Statement::StorageFlushTable { .. } => "STORAGE FLUSH TABLE",
             Statement::StorageFlushAll { .. } => "STORAGE FLUSH ALL",
             Statement::KillJob { .. } => "KILL JOB",
+            Statement::StorageCompactTable { .. } => "STORAGE COMPACT TABLE",
+            Statement::StorageCompactAll { .. } => "STORAGE COMPACT ALL",
             Statement::Insert(_) => "INSERT",
             Statement::Update(_) => "UPDATE",
             Statement::Delete(_) => "DELETE",
