@@ -89,3 +89,37 @@ async fn a_second_server_on_the_same_data_dir_is_refused() {
     let root = server.root().await;
     server.ok(&root, "SELECT 1").await;
 }
+
+#[tokio::test]
+async fn rows_can_be_stored_as_msgpack() {
+    let options = || Options {
+        extra_env: vec![("KALAMDB_CODEC".into(), "msgpack".into())],
+        ..Options::default()
+    };
+    let mut server = Server::start_with(options()).await;
+    let tmp = server.take_tmp();
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(&root, "CREATE SHARED TABLE app.m (id BIGINT PRIMARY KEY, body TEXT, at TIMESTAMP, n DECIMAL(10,2))")
+        .await;
+    server
+        .ok(
+            &root,
+            "INSERT INTO app.m VALUES (1, 'héllo', '2024-01-01T00:00:00Z', 12.5)",
+        )
+        .await;
+    server.stop();
+    let again = Server::start_in(&server.data_dir, options()).await;
+    let root = again.root().await;
+    assert_eq!(
+        again.rows(&root, "SELECT id, body, at, n FROM app.m").await,
+        vec![vec![
+            json!("1"),
+            json!("héllo"),
+            json!(1_704_067_200_000_000i64),
+            json!(12.5)
+        ]]
+    );
+    drop(tmp);
+}
