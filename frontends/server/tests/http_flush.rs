@@ -222,7 +222,19 @@ async fn user_folders_follow_the_template() {
         vec![vec![json!("b1")]]
     );
     // DROP TABLE removes the cold files too: a new table of the same name starts empty.
-    server.ok(&root, "DROP TABLE app.notes").await;
+    let r = server.ok(&root, "DROP TABLE app.notes").await;
+    let msg = r["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        msg.starts_with("Table app.notes dropped successfully. Cleanup job: CL-"),
+        "{msg}"
+    );
+    let done = wait_job(
+        &server,
+        &root,
+        msg.rsplit("Cleanup job: ").next().unwrap_or_default(),
+    )
+    .await;
+    assert!(done.contains("cold file(s)"), "{done}");
     let leftover: Vec<_> = walk(&base);
     assert!(leftover.is_empty(), "files left behind: {leftover:?}");
     server

@@ -357,15 +357,10 @@ impl Engine {
     }
 
     /// Removes a table from the catalog and drops its hot data.
-    async fn remove_table(&self, def: &TableDef) -> Result<()> {
+    /// Removes a table from the catalog, then its hot data and cold files (a cleanup job).
+    async fn remove_table(&self, def: &TableDef) -> Result<kalamdb_types::JobId> {
         self.catalog.delete_table(&def.id).await?;
-        for cf in self.table_cfs(def) {
-            self.store.drop_cf(&cf)?;
-        }
-        if def.table_type != TableType::Stream {
-            self.cold.delete_table_files(def).await?;
-        }
-        Ok(())
+        self.run_cleanup_job(def).await
     }
 
     pub(crate) async fn drop_table(
@@ -385,9 +380,9 @@ impl Engine {
             }
             return Err(KalamError::TableNotFound(id.to_string()));
         };
-        self.remove_table(&entry.def).await?;
+        let job = self.remove_table(&entry.def).await?;
         Ok(message_result(
-            format!("Table {id} dropped successfully"),
+            format!("Table {id} dropped successfully. Cleanup job: {job}"),
             0,
         ))
     }

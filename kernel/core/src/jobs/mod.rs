@@ -22,6 +22,7 @@ pub use crate::store::keys::CF_JOBS;
 pub enum JobKind {
     Flush,
     Compact,
+    Cleanup,
 }
 
 impl JobKind {
@@ -29,12 +30,14 @@ impl JobKind {
         match self {
             JobKind::Flush => "FL",
             JobKind::Compact => "CO",
+            JobKind::Cleanup => "CL",
         }
     }
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Flush => "flush",
             JobKind::Compact => "compact",
+            JobKind::Cleanup => "cleanup",
         }
     }
 }
@@ -194,6 +197,9 @@ impl Engine {
                     .compact_table(&table, 0)
                     .await
                     .map(|n| format!("Compacted {n} folder(s)")),
+                JobKind::Cleanup => Err(KalamError::Internal(
+                    "cleanup jobs run inside DROP TABLE".into(),
+                )),
             };
             match result {
                 Ok(message) => {
@@ -217,6 +223,50 @@ impl Engine {
             engine.jobs.active.lock().remove(&key);
         });
         Ok((job_id, true))
+    }
+
+    /// DROP TABLE's cleanup, recorded as a job: drops the hot column families and deletes every
+    /// cold file of the table. It runs inside the statement, so a table re-created under the
+    /// same name right after can never lose files to a late cleanup.
+    pub async fn run_cleanup_job(&self, def: &crate::catalog::model::TableDef) -> Result<JobId> {
+        let job_id = JobId::new(format!(
+            "{}-{}",
+            JobKind::Cleanup.prefix(),
+            crate::exec::functions::snowflake_id()
+        ));
+        let mut job = JobRecord {
+            job_id: job_id.clone(),
+            kind: JobKind::Cleanup,
+            status: JobStatus::Running,
+            table: Some(def.id.clone()),
+            message: None,
+            created_at: now_micros(),
+            started_at: Some(now_micros()),
+            finished_at: None,
+        };
+        self.put_job(&job).await?;
+        let mut result = Ok(0);
+        for cf in self.table_cfs(def) {
+            if let Err(e) = self.store.drop_cf(&cf) {
+                result = Err(e);
+            }
+        }
+        if result.is_ok() && def.table_type != kalamdb_types::TableType::Stream {
+            result = self.cold.delete_table_files(def).await;
+        }
+        job.finished_at = Some(now_micros());
+        match &result {
+            Ok(files) => {
+                job.status = JobStatus::Completed;
+                job.message = Some(format!("Removed hot data and {files} cold file(s)"));
+            }
+            Err(e) => {
+                job.status = JobStatus::Failed;
+                job.message = Some(e.to_string());
+            }
+        }
+        self.put_job(&job).await?;
+        result.map(|_| job_id)
     }
 
     /// Asks a running job to stop.
