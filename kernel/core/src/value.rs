@@ -2,7 +2,6 @@
 //! into a RocksDB value: the row's version (`_seq`), its tombstone flag and its cells keyed by
 //! the column's stable id, so renaming a column never rewrites data.
 
-use kalamdb_types::KalamDataType;
 use serde::{Deserialize, Serialize};
 
 /// One cell. The variant follows the column type: all integer types are `Int`, FLOAT and
@@ -76,33 +75,4 @@ impl StoredRow {
             .find(|(id, _)| *id == column_id)
             .map(|(_, v)| v)
     }
-}
-
-/// Default value for an INT column given as a literal in a DEFAULT clause, and the like.
-pub fn type_accepts(ty: &KalamDataType, value: &Value) -> bool {
-    matches!(
-        (ty, value),
-        (_, Value::Null)
-            | (KalamDataType::Boolean, Value::Bool(_))
-            | (
-                KalamDataType::SmallInt | KalamDataType::Int | KalamDataType::BigInt,
-                Value::Int(_)
-            )
-            | (
-                KalamDataType::Float | KalamDataType::Double,
-                Value::Float(_)
-            )
-            | (KalamDataType::Decimal { .. }, Value::Decimal(_))
-            | (
-                KalamDataType::Text
-                    | KalamDataType::Json
-                    | KalamDataType::Uuid
-                    | KalamDataType::File,
-                Value::Text(_)
-            )
-            | (KalamDataType::Bytes, Value::Bytes(_))
-            | (KalamDataType::Timestamp, Value::Timestamp(_))
-            | (KalamDataType::Date, Value::Date(_))
-            | (KalamDataType::Time, Value::Time(_))
-    )
 }

@@ -10,7 +10,6 @@
 
 use crate::engine::Engine;
 use crate::error::{KalamError, Result};
-use crate::store::keys::stream_table_cf;
 use crate::value::StoredRow;
 use kalamdb_types::{TableId, TableType, UserId};
 
@@ -55,7 +54,6 @@ impl Engine {
         }
         let mut report = FlushReport::default();
         for cf in self.table_cfs(&entry.def) {
-            debug_assert_ne!(cf, stream_table_cf(table));
             let store = self.store.clone();
             let scan_cf = cf.clone();
             let rows = tokio::task::spawn_blocking(move || store.scan_rows(&scan_cf, b""))

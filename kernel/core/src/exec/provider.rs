@@ -36,7 +36,11 @@ impl std::fmt::Debug for HotTableProvider {
 /// Which rows of the table a scan reads.
 pub(crate) enum Access {
     /// Point lookups of these keys.
-    Keys(Vec<Vec<u8>>),
+    Keys {
+        keys: Vec<Vec<u8>>,
+        /// The primary-key values behind `keys` (prune cold segments).
+        pks: Vec<Value>,
+    },
     /// Every key under this prefix.
     Prefix(Vec<u8>),
 }
@@ -99,20 +103,19 @@ impl HotTableProvider {
         if def.table_type != TableType::Stream {
             for filter in filters {
                 if let Some(values) = self.pk_values(filter) {
-                    let mut out = Vec::with_capacity(values.len());
-                    for v in &values {
-                        let Some(value) = self.pk_key_value(v) else {
-                            // A literal of another type: no row can match by key.
-                            continue;
-                        };
+                    // A literal of another type cannot match any key: it is skipped.
+                    let pks: Vec<Value> =
+                        values.iter().filter_map(|v| self.pk_key_value(v)).collect();
+                    let mut out = Vec::with_capacity(pks.len());
+                    for value in &pks {
                         let mut key = user_prefix.clone();
-                        if keys::push_pk(&mut key, &value).is_ok() {
+                        if keys::push_pk(&mut key, value).is_ok() {
                             out.push(key);
                         }
                     }
                     out.sort();
                     out.dedup();
-                    return Access::Keys(out);
+                    return Access::Keys { keys: out, pks };
                 }
             }
         }
@@ -151,7 +154,7 @@ impl HotTableProvider {
         };
         let mut rows = Vec::new();
         match access {
-            Access::Keys(keys) => {
+            Access::Keys { keys, .. } => {
                 for key in keys {
                     if let Some(row) = store.get_row(cf, &key)?
                         && visible(&row)
@@ -220,19 +223,11 @@ impl TableProvider for HotTableProvider {
             None
         };
         let pk_values: Option<Vec<Value>> = match &access {
-            Access::Keys(_) => Some(
-                filters
-                    .iter()
-                    .find_map(|f| self.pk_values(f))
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|v| self.pk_key_value(v))
-                    .collect(),
-            ),
+            Access::Keys { pks, .. } => Some(pks.clone()),
             Access::Prefix(_) => None,
         };
         let rows = match access {
-            Access::Keys(_) => {
+            Access::Keys { .. } => {
                 Self::read_rows(&self.store, &self.entry, &cf, access, limit, tiered)
                     .map_err(df_err)?
             }

@@ -283,14 +283,4 @@ impl Engine {
             ))),
         }
     }
-
-    /// Waits until no job of `kind` is active for `table` (tests and shutdown).
-    pub async fn wait_for_jobs(&self) {
-        loop {
-            if self.jobs.active.lock().is_empty() {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
 }

@@ -1,8 +1,7 @@
 //! Subscriptions indexed by table and partition owner, and the dispatcher that delivers
 //! change events to them.
 
-use super::connection::LiveConnection;
-use super::feed::{ChangeEvent, ChangeFeed, ChangeKind};
+use super::feed::{ChangeEvent, ChangeFeed};
 use super::subscribe::Subscription;
 use kalamdb_types::{TableId, UserId};
 use parking_lot::RwLock;
@@ -136,22 +135,5 @@ pub async fn run_dispatcher(
 ) {
     while let Some(events) = rx.recv().await {
         manager.dispatch(&events, &catalog);
-    }
-}
-
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Insert => "insert",
-            ChangeKind::Update => "update",
-            ChangeKind::Delete => "delete",
-        }
-    }
-}
-
-impl LiveConnection {
-    /// True when this connection belongs to `user`.
-    pub fn is_user(&self, user: &UserId) -> bool {
-        &self.user == user
     }
 }

@@ -132,12 +132,6 @@ impl HotStore {
         Ok(())
     }
 
-    /// Every column family name, for cleanup and statistics.
-    pub fn cf_names(&self) -> Vec<String> {
-        let opts = Options::default();
-        Db::list_cf(&opts, self.db.path()).unwrap_or_default()
-    }
-
     /// Sends a command to a writer and waits until it is durable (in the WAL).
     pub async fn submit(&self, writer: WriterId, write: TableWrite) -> Result<WriteOutcome> {
         self.writers.submit(writer, write).await
@@ -165,11 +159,6 @@ impl HotStore {
     /// Raw system-record writes, applied by the system writer.
     pub async fn submit_raw(&self, ops: Vec<RawOp>) -> Result<()> {
         self.writers.submit_raw(ops).await
-    }
-
-    /// The same as [`Self::submit_raw`] from a synchronous context (startup).
-    pub fn submit_raw_blocking(&self, ops: Vec<RawOp>) -> Result<()> {
-        self.writers.submit_raw_blocking(ops)
     }
 
     /// Reads one row version.
@@ -229,13 +218,6 @@ impl HotStore {
         }
         iter.status()?;
         Ok(())
-    }
-
-    pub fn get_raw(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let Some(handle) = self.db.cf_handle(cf) else {
-            return Ok(None);
-        };
-        Ok(self.db.get_cf(&handle, key)?)
     }
 
     /// Stops the writers after they drain their queues, and flushes memtables.

@@ -207,15 +207,6 @@ impl Writers {
             .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
     }
 
-    pub(super) fn submit_raw_blocking(&self, ops: Vec<RawOp>) -> Result<()> {
-        let (tx, rx) = oneshot::channel();
-        self.sender(WriterId::System)?
-            .send(Command::Raw(ops, tx))
-            .map_err(|_| KalamError::Internal("the system writer has stopped".into()))?;
-        rx.blocking_recv()
-            .map_err(|_| KalamError::Internal("the system writer dropped a command".into()))?
-    }
-
     /// Closes the queues and waits for every writer to finish what was queued.
     pub(super) fn shutdown(&self) {
         self.senders.write().clear();
