@@ -176,3 +176,38 @@ async fn users_can_be_created_altered_and_dropped() {
         .await;
     assert_eq!(rows[0], vec![json!("alice"), json!("user"), json!(true)]);
 }
+
+#[tokio::test]
+async fn five_failures_lock_the_account() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    server.user(&root, "carol", "user").await;
+    for _ in 0..5 {
+        let (status, body) = server
+            .post(
+                "/v1/api/auth/login",
+                None,
+                json!({"user": "carol", "password": "wrong"}),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("unauthorized"))
+        );
+    }
+    // Now even the right password is refused until the lock expires.
+    let (status, body) = server
+        .post(
+            "/v1/api/auth/login",
+            None,
+            json!({"user": "carol", "password": "pw-carol"}),
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "account_locked");
+    // An admin resetting the password lifts the lock.
+    server
+        .ok(&root, "ALTER USER 'carol' SET PASSWORD 'fresh'")
+        .await;
+    server.login("carol", "fresh").await;
+}

@@ -483,18 +483,16 @@ impl Engine {
             select.push(format!("{expr} AS \"__kalam_set_{i}\""));
         }
         select.push(SEQ_COLUMN.to_string());
-        let sql = format!(
-            "SELECT {} FROM {}.{}{alias}{}",
-            select.join(", "),
-            quote(def.id.namespace.as_str()),
-            quote(def.id.table.as_str()),
-            update
-                .selection
-                .as_ref()
-                .map(|s| format!(" WHERE {s}"))
-                .unwrap_or_default()
-        );
-        let (_, batches) = self.run_query(session, parse_select(&sql)?, params).await?;
+        let batches = self
+            .target_rows(
+                session,
+                def,
+                &select,
+                &alias,
+                update.selection.as_ref(),
+                params,
+            )
+            .await?;
         let n_cols = def.columns.len();
         let mut ops = Vec::new();
         for row in batch_rows(&batches)? {
@@ -569,18 +567,16 @@ impl Engine {
             .ok_or_else(|| KalamError::Internal("table without primary key".into()))?;
         let mut cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         cols.push(SEQ_COLUMN.to_string());
-        let sql = format!(
-            "SELECT {} FROM {}.{}{alias}{}",
-            cols.join(", "),
-            quote(def.id.namespace.as_str()),
-            quote(def.id.table.as_str()),
-            delete
-                .selection
-                .as_ref()
-                .map(|s| format!(" WHERE {s}"))
-                .unwrap_or_default()
-        );
-        let (_, batches) = self.run_query(session, parse_select(&sql)?, params).await?;
+        let batches = self
+            .target_rows(
+                session,
+                def,
+                &cols,
+                &alias,
+                delete.selection.as_ref(),
+                params,
+            )
+            .await?;
         let mut ops = Vec::new();
         let pk_index = def.columns.iter().position(|c| c.id == pk.id).unwrap_or(0);
         for row in batch_rows(&batches)? {
@@ -627,6 +623,30 @@ fn prior_row(
             .filter(|(_, v)| !v.is_null())
             .map(|(c, v)| (c.id, v.clone()))
             .collect(),
+    }
+}
+
+impl Engine {
+    /// The rows an UPDATE or DELETE targets: `SELECT <select> FROM ns.t [alias] [WHERE ...]`
+    /// in the caller's scope, so only rows the caller can read are ever touched.
+    async fn target_rows(
+        &self,
+        session: &Session,
+        def: &crate::catalog::model::TableDef,
+        select: &[String],
+        alias: &str,
+        selection: Option<&Expr>,
+        params: &[Value],
+    ) -> Result<Vec<RecordBatch>> {
+        let sql = format!(
+            "SELECT {} FROM {}.{}{alias}{}",
+            select.join(", "),
+            quote(def.id.namespace.as_str()),
+            quote(def.id.table.as_str()),
+            selection.map(|s| format!(" WHERE {s}")).unwrap_or_default()
+        );
+        let (_, batches) = self.run_query(session, parse_select(&sql)?, params).await?;
+        Ok(batches)
     }
 }
 
