@@ -6,13 +6,14 @@ use kalamdb_core::Result;
 use kalamdb_core::plugin::{PluginDescriptor, Registry};
 
 /// Names of the bundled plugin crates, in registration order.
-pub const BUNDLED: &[&str] = &["serde-json", "serde-msgpack", "storage-fs"];
+pub const BUNDLED: &[&str] = &["serde-json", "serde-msgpack", "storage-fs", "storage-s3"];
 
 pub fn registry() -> Result<Registry> {
     let mut registry = Registry::new();
     kalamdb_serde_json::register(&mut registry)?;
     kalamdb_serde_msgpack::register(&mut registry)?;
     kalamdb_storage_fs::register(&mut registry)?;
+    kalamdb_storage_s3::register(&mut registry)?;
     for descriptor in kalamdb_core::inventory::iter::<PluginDescriptor> {
         if !BUNDLED.contains(&descriptor.name) {
             (descriptor.register)(&mut registry)?;
@@ -33,6 +34,7 @@ mod tests {
             registry.names(),
             vec![
                 (PluginKind::Storage, "filesystem".to_string()),
+                (PluginKind::Storage, "s3".to_string()),
                 (PluginKind::Codec, "json".to_string()),
                 (PluginKind::Codec, "msgpack".to_string()),
             ]
@@ -52,5 +54,6 @@ mod tests {
         assert!(kalamdb_serde_json::register(&mut registry).is_err());
         assert!(kalamdb_serde_msgpack::register(&mut registry).is_err());
         assert!(kalamdb_storage_fs::register(&mut registry).is_err());
+        assert!(kalamdb_storage_s3::register(&mut registry).is_err());
     }
 }

@@ -1,0 +1,2 @@
+//! kalam-bench: KalamDB benchmarks (work in progress).
+fn main() {}
