@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kalamdb-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Client and CLI tests start the real server binary; never let them skip silently.
 export KALAM_REQUIRE_SERVER=1
+# The S3 storage suite runs against a real s3s-fs; never let it skip silently either.
+export KALAM_REQUIRE_S3=1
+export PATH="$HOME/.cargo/bin:$PATH"
 # kalamdb-types is shared with the WebAssembly client: it must keep building for wasm32.
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo build -q -p kalamdb-types --target wasm32-unknown-unknown

@@ -5,9 +5,15 @@
 //! - [`config`]: `server.toml` and `KALAMDB_*` variables.
 //! - [`plugins`]: the bundled plugins.
 //! - [`http`]: the HTTP API.
+//! - [`limits`]: rate limits (queries per user, logins per address).
+//! - [`logging`]: console and rotated file logs.
+//! - [`metrics`]: `/metrics` in the Prometheus text format.
 
 mod config;
 mod http;
+mod limits;
+mod logging;
+mod metrics;
 mod plugins;
 
 use clap::Parser;
@@ -15,7 +21,6 @@ use config::ServerConfig;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "kalamdb-server", version, about = "KalamDB server")]
@@ -34,12 +39,7 @@ fn fail(message: &str) -> ! {
 async fn main() {
     let args = Args::parse();
     let config = ServerConfig::load(args.config.as_deref()).unwrap_or_else(|e| fail(&e));
-    let filter =
-        EnvFilter::try_new(&config.logging.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let _log_guard = logging::init(&config).unwrap_or_else(|e| fail(&e));
 
     let addr = format!("{}:{}", config.server.host, config.server.port);
     let listener = match tokio::net::TcpListener::bind(&addr).await {
@@ -65,13 +65,16 @@ async fn main() {
     }
     spawn_stream_eviction(engine.clone(), config.storage.stream_eviction_interval_secs);
     spawn_flush_policies(engine.clone());
-    let state = http::AppState {
-        engine: engine.clone(),
-        config: Arc::new(config),
-    };
+    let state = http::AppState::new(engine.clone(), config);
     let app = http::router(state);
     tracing::info!("KalamDB server listening on http://{local}");
     println!("KalamDB server listening on http://{local}");
+    // No Nagle delay: small responses and live-query frames go out at once.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

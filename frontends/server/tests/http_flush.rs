@@ -1,78 +1,38 @@
-//! Flush to Parquet and merged reads against the real server.
+//! Flush to Parquet and merged reads against the real server. Every test that touches cold
+//! files runs twice: on the `local` filesystem storage and on an S3 storage (s3s-fs).
 
 mod common;
+use common::cold::{Cold, flush, job_id, parquet_files, wait_job, walk};
 use common::{Options, Server};
 use serde_json::json;
 use std::time::Duration;
 
-async fn wait_job(server: &Server, token: &str, job: &str) -> String {
-    for _ in 0..200 {
-        let rows = server
-            .rows(
-                token,
-                &format!("SELECT status, message FROM system.jobs WHERE job_id = '{job}'"),
-            )
-            .await;
-        if let Some(row) = rows.first() {
-            let status = row[0].as_str().unwrap_or_default().to_string();
-            if status != "running" && status != "queued" {
-                assert_eq!(status, "completed", "job {job}: {row:?}");
-                return row[1].as_str().unwrap_or_default().to_string();
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {job} did not finish");
-}
-
-/// Every file below a directory (none when it does not exist).
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.filter_map(|e| e.ok()) {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-fn job_id(message: &str) -> String {
-    message
-        .rsplit("Job ID: ")
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string()
-}
-
-async fn flush(server: &Server, token: &str, table: &str) -> String {
-    let r = server
-        .ok(token, &format!("STORAGE FLUSH TABLE {table}"))
-        .await;
-    let msg = r["message"].as_str().unwrap_or_default().to_string();
-    assert!(
-        msg.starts_with(&format!(
-            "Storage flush started for table '{table}'. Job ID: FL-"
-        )),
-        "{msg}"
-    );
-    wait_job(server, token, &job_id(&msg)).await
+#[tokio::test]
+async fn flush_then_read_update_delete_across_tiers_local() {
+    let server = Server::start().await;
+    let cold = Cold::local(&server);
+    read_update_delete_across_tiers(&server, &cold).await;
 }
 
 #[tokio::test]
-async fn flush_then_read_update_delete_across_tiers() {
+async fn flush_then_read_update_delete_across_tiers_s3() {
     let server = Server::start().await;
+    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
+        return;
+    };
+    read_update_delete_across_tiers(&server, &cold).await;
+}
+
+async fn read_update_delete_across_tiers(server: &Server, cold: &Cold) {
     let root = server.root().await;
     server.ok(&root, "CREATE NAMESPACE app").await;
     server
         .ok(
             &root,
-            "CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT)",
+            &format!(
+                "CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT){}",
+                cold.with(&[])
+            ),
         )
         .await;
     for chunk in 0..4 {
@@ -86,9 +46,9 @@ async fn flush_then_read_update_delete_across_tiers() {
             )
             .await;
     }
-    let msg = flush(&server, &root, "app.t").await;
+    let msg = flush(server, &root, "app.t").await;
     assert!(msg.contains("200 row(s)"), "{msg}");
-    let folder = server.data_dir.join("storage/app/t");
+    let folder = cold.folder("app/t");
     assert!(
         folder.join("manifest.json").exists(),
         "manifest in {}",
@@ -152,7 +112,7 @@ async fn flush_then_read_update_delete_across_tiers() {
         .ok(&root, "INSERT INTO app.t VALUES (6, 'again')")
         .await;
     // Flush again: versions and tombstones go cold, results unchanged.
-    flush(&server, &root, "app.t").await;
+    flush(server, &root, "app.t").await;
     assert_eq!(
         server.rows(&root, "SELECT COUNT(*) FROM app.t").await,
         vec![vec![json!("201")]]
@@ -166,16 +126,29 @@ async fn flush_then_read_update_delete_across_tiers() {
 }
 
 #[tokio::test]
-async fn user_folders_follow_the_template() {
+async fn user_folders_follow_the_template_local() {
     let server = Server::start().await;
+    let cold = Cold::local(&server);
+    user_folders_and_drop_cleanup(&server, &cold).await;
+}
+
+#[tokio::test]
+async fn user_folders_follow_the_template_s3() {
+    let server = Server::start().await;
+    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
+        return;
+    };
+    user_folders_and_drop_cleanup(&server, &cold).await;
+}
+
+async fn user_folders_and_drop_cleanup(server: &Server, cold: &Cold) {
     let root = server.root().await;
+    let create = format!(
+        "CREATE USER TABLE app.notes (id INT PRIMARY KEY, t TEXT){}",
+        cold.with(&[])
+    );
     server.ok(&root, "CREATE NAMESPACE app").await;
-    server
-        .ok(
-            &root,
-            "CREATE USER TABLE app.notes (id INT PRIMARY KEY, t TEXT)",
-        )
-        .await;
+    server.ok(&root, &create).await;
     let alice = server.user(&root, "alice", "user").await;
     let bob = server.user(&root, "bob", "user").await;
     server
@@ -184,8 +157,8 @@ async fn user_folders_follow_the_template() {
     server
         .ok(&bob, "INSERT INTO app.notes VALUES (1, 'b1')")
         .await;
-    flush(&server, &root, "app.notes").await;
-    let base = server.data_dir.join("storage/app/notes");
+    flush(server, &root, "app.notes").await;
+    let base = cold.folder("app/notes");
     let mut found = Vec::new();
     for shard in std::fs::read_dir(&base)
         .expect("base")
@@ -229,7 +202,7 @@ async fn user_folders_follow_the_template() {
         "{msg}"
     );
     let done = wait_job(
-        &server,
+        server,
         &root,
         msg.rsplit("Cleanup job: ").next().unwrap_or_default(),
     )
@@ -237,12 +210,7 @@ async fn user_folders_follow_the_template() {
     assert!(done.contains("cold file(s)"), "{done}");
     let leftover: Vec<_> = walk(&base);
     assert!(leftover.is_empty(), "files left behind: {leftover:?}");
-    server
-        .ok(
-            &root,
-            "CREATE USER TABLE app.notes (id INT PRIMARY KEY, t TEXT)",
-        )
-        .await;
+    server.ok(&root, &create).await;
     assert!(
         server
             .rows(&alice, "SELECT * FROM app.notes")
@@ -253,20 +221,40 @@ async fn user_folders_follow_the_template() {
     assert!(msg.contains("does not exist"), "{msg}");
 }
 
-#[tokio::test]
-async fn a_crash_after_the_manifest_loses_and_doubles_nothing() {
-    let mut server = Server::start_with(Options {
+fn failpoint_server_options() -> Options {
+    Options {
         extra_env: vec![("KALAMDB_FAILPOINT".into(), "flush.after_manifest".into())],
         ..Options::default()
-    })
-    .await;
+    }
+}
+
+#[tokio::test]
+async fn a_crash_after_the_manifest_loses_and_doubles_nothing_local() {
+    let mut server = Server::start_with(failpoint_server_options()).await;
+    let cold = Cold::local(&server);
+    crash_during_flush(&mut server, &cold).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_the_manifest_loses_and_doubles_nothing_s3() {
+    let mut server = Server::start_with(failpoint_server_options()).await;
+    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
+        return;
+    };
+    crash_during_flush(&mut server, &cold).await;
+}
+
+async fn crash_during_flush(server: &mut Server, cold: &Cold) {
     let tmp = server.take_tmp();
     let root = server.root().await;
     server.ok(&root, "CREATE NAMESPACE app").await;
     server
         .ok(
             &root,
-            "CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT)",
+            &format!(
+                "CREATE SHARED TABLE app.t (id INT PRIMARY KEY, v TEXT){}",
+                cold.with(&[])
+            ),
         )
         .await;
     server
@@ -297,6 +285,7 @@ async fn a_crash_after_the_manifest_loses_and_doubles_nothing() {
         vec![vec![json!("failed")]],
         "an interrupted job is not left running"
     );
+    assert!(cold.folder("app/t/manifest.json").exists());
     flush(&again, &root, "app.t").await;
     assert_eq!(
         again.rows(&root, "SELECT COUNT(*) FROM app.t").await,
@@ -367,20 +356,33 @@ async fn flush_policy_by_rows_and_by_interval() {
     );
 }
 
-fn parquet_files(dir: &std::path::Path) -> usize {
-    walk(dir)
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
-        .count()
+#[tokio::test]
+async fn compaction_merges_segments_with_identical_results_local() {
+    let server = Server::start().await;
+    let cold = Cold::local(&server);
+    compaction_merges_segments(&server, &cold).await;
 }
 
 #[tokio::test]
-async fn compaction_merges_segments_with_identical_results() {
+async fn compaction_merges_segments_with_identical_results_s3() {
     let server = Server::start().await;
+    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
+        return;
+    };
+    compaction_merges_segments(&server, &cold).await;
+}
+
+async fn compaction_merges_segments(server: &Server, cold: &Cold) {
     let root = server.root().await;
     server.ok(&root, "CREATE NAMESPACE app").await;
     server
-        .ok(&root, "CREATE SHARED TABLE app.c (id INT PRIMARY KEY, v TEXT) WITH (DELETED_RETENTION_HOURS = 0)")
+        .ok(
+            &root,
+            &format!(
+                "CREATE SHARED TABLE app.c (id INT PRIMARY KEY, v TEXT){}",
+                cold.with(&["DELETED_RETENTION_HOURS = 0"])
+            ),
+        )
         .await;
     for round in 0..3 {
         server
@@ -398,11 +400,11 @@ async fn compaction_merges_segments_with_identical_results() {
                 &format!("UPDATE app.c SET v = 'changed' WHERE id = {}0", round + 1),
             )
             .await;
-        flush(&server, &root, "app.c").await;
+        flush(server, &root, "app.c").await;
     }
     server.ok(&root, "DELETE FROM app.c WHERE id = 11").await;
-    flush(&server, &root, "app.c").await;
-    let folder = server.data_dir.join("storage/app/c");
+    flush(server, &root, "app.c").await;
+    let folder = cold.folder("app/c");
     assert_eq!(parquet_files(&folder), 4);
     let query = "SELECT id, v FROM app.c ORDER BY id";
     let before = server.rows(&root, query).await;
@@ -414,7 +416,7 @@ async fn compaction_merges_segments_with_identical_results() {
         msg.starts_with("Storage compact started for table 'app.c'. Job ID: CO-"),
         "{msg}"
     );
-    let done = wait_job(&server, &root, &job_id(&msg)).await;
+    let done = wait_job(server, &root, &job_id(&msg)).await;
     assert!(done.contains("Compacted 1 folder"), "{done}");
     assert_eq!(parquet_files(&folder), 1);
     assert_eq!(server.rows(&root, query).await, before);

@@ -36,6 +36,14 @@ pub struct EngineConfig {
     pub jwt_secret: Option<String>,
     pub jwt_expiry_hours: u64,
     pub bcrypt_cost: u32,
+    /// A folder holding more Parquet segments than this gets a compaction job after a flush.
+    pub compaction_threshold: usize,
+    /// `FLUSH_POLICY` of USER and SHARED tables created without one (e.g. `rows:10000,interval:300`).
+    pub default_flush_policy: Option<String>,
+    /// Plans kept by the plan cache; 0 disables it.
+    pub plan_cache_entries: usize,
+    /// RocksDB's info LOG retention and WAL bound.
+    pub rocksdb: crate::store::RocksDbSettings,
 }
 
 impl Default for EngineConfig {
@@ -50,8 +58,21 @@ impl Default for EngineConfig {
             jwt_secret: None,
             jwt_expiry_hours: 24,
             bcrypt_cost: 12,
+            compaction_threshold: crate::cold::flush::DEFAULT_COMPACTION_THRESHOLD,
+            default_flush_policy: None,
+            plan_cache_entries: 1000,
+            rocksdb: crate::store::RocksDbSettings::default(),
         }
     }
+}
+
+/// Counters the server exports as metrics.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    /// Rows inserted, updated or deleted by statements.
+    pub rows_written: std::sync::atomic::AtomicU64,
+    /// Rows returned by queries.
+    pub rows_read: std::sync::atomic::AtomicU64,
 }
 
 /// The caller of a statement.
@@ -61,6 +82,24 @@ pub struct Session {
     pub role: Role,
     /// Namespace for unqualified table names (`USE ns`, or the request's `namespace_id`).
     pub namespace: Option<NamespaceId>,
+    /// The caller's address, for the audit log.
+    pub client_ip: Option<String>,
+    /// Set while a statement runs under `EXECUTE AS USER`: who asked for it. Such a statement
+    /// may only touch USER and STREAM tables.
+    pub impersonated_by: Option<UserId>,
+}
+
+impl Session {
+    /// A session for a user and role, with no namespace, address or impersonation.
+    pub fn new(user: UserId, role: Role) -> Self {
+        Self {
+            user,
+            role,
+            namespace: None,
+            client_ip: None,
+            impersonated_by: None,
+        }
+    }
 }
 
 pub struct Engine {
@@ -77,6 +116,10 @@ pub struct Engine {
     pub(crate) auto_increment_init: Mutex<()>,
     pub(crate) jobs: crate::jobs::JobRegistry,
     pub(crate) me: std::sync::OnceLock<std::sync::Weak<Engine>>,
+    /// Logical plans of reads (registered as the cache `plan`).
+    pub plan_cache: Arc<crate::exec::plan_cache::PlanCache>,
+    /// Counters for metrics.
+    pub stats: EngineStats,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -165,6 +208,7 @@ impl Engine {
         let store_options = StoreOptions {
             user_shards: config.user_shards.max(1),
             sync_writes: config.sync_writes,
+            rocksdb: config.rocksdb.clone(),
             ..StoreOptions::default()
         };
         let rocks_path = config.data_dir.join("rocksdb");
@@ -181,6 +225,11 @@ impl Engine {
         };
         let store = Arc::new(store);
         let catalog = Arc::new(Catalog::load(store.clone())?);
+        let plan_cache = Arc::new(crate::exec::plan_cache::PlanCache::new(
+            config.plan_cache_entries,
+        ));
+        let mut registry = registry;
+        registry.register_cache(plan_cache.clone())?;
         let registry = Arc::new(registry);
         let cold = Arc::new(crate::cold::ColdStore {
             catalog: catalog.clone(),
@@ -212,6 +261,8 @@ impl Engine {
             auto_increment_init: Mutex::new(()),
             jobs: crate::jobs::JobRegistry::default(),
             me: std::sync::OnceLock::new(),
+            plan_cache,
+            stats: EngineStats::default(),
             _lock: lock,
         });
         let _ = engine.me.set(Arc::downgrade(&engine));

@@ -8,10 +8,12 @@
 //! - [`jobs`]: background jobs and `system.jobs`.
 //! - [`exec`]: the `execute` path: DDL, DML, queries on DataFusion, access checks.
 //! - [`live`]: the change feed and live-query subscriptions.
+//! - [`audit`]: `system.audit_log`, who did what from where.
 //! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`testing`]: conformance suites plugins run against themselves.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cold;

@@ -45,11 +45,7 @@ async fn engine(dir: &std::path::Path) -> Arc<Engine> {
 }
 
 fn root() -> Session {
-    Session {
-        user: UserId::new("root"),
-        role: Role::System,
-        namespace: None,
-    }
+    Session::new(UserId::new("root"), Role::System)
 }
 
 async fn run(

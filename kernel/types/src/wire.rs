@@ -126,4 +126,10 @@ pub struct HealthResponse {
     pub version: String,
     pub api_version: String,
     pub build_date: String,
+    /// Seconds since the server started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_seconds: Option<u64>,
+    /// `ok`, or what is wrong with the hot store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rocksdb: Option<String>,
 }

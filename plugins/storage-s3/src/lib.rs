@@ -182,9 +182,9 @@ impl StorageBackendFactory for S3Factory {
         if let Some(token) = &s.session_token {
             builder = builder.with_token(token);
         }
-        let s3 = builder.build().map_err(|e| {
-            KalamError::Storage(format!("storage '{}': {e}", config.storage_id))
-        })?;
+        let s3 = builder
+            .build()
+            .map_err(|e| KalamError::Storage(format!("storage '{}': {e}", config.storage_id)))?;
         let store: Arc<dyn ObjectStore> = if s.location.prefix.is_empty() {
             Arc::new(s3)
         } else {

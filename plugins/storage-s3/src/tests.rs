@@ -1,5 +1,6 @@
 use super::*;
 use kalamdb_core::testing::s3::{BUCKET, S3Server};
+use object_store::ObjectStoreExt;
 
 fn config(location: &str, config: Option<&str>, credentials: Option<&str>) -> StorageConfig {
     StorageConfig {
@@ -34,7 +35,10 @@ fn refuses_unknown_keys_and_half_credentials() {
     let err = f
         .validate(&config("s3://b/p", Some(r#"{"endpiont":"x"}"#), None))
         .expect_err("typo in CONFIG");
-    assert!(err.to_string().contains("unknown CONFIG key 'endpiont'"), "{err}");
+    assert!(
+        err.to_string().contains("unknown CONFIG key 'endpiont'"),
+        "{err}"
+    );
     let err = f
         .validate(&config("s3://b/p", None, Some(r#"{"access_key_id":"a"}"#)))
         .expect_err("half credentials");

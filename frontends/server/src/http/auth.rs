@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use kalamdb_core::audit::AuditAction;
 use kalamdb_core::auth::login::TokenPair;
 use kalamdb_core::auth::{LoginError, SetupError, TokenKind};
 use kalamdb_core::catalog::model::UserRecord;
@@ -84,7 +85,19 @@ fn token_response(user: &UserRecord, tokens: TokenPair) -> Response {
     response
 }
 
-pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
+    let ip = addr.ip().to_string();
+    if !state.login_limiter.allow(&ip) {
+        return auth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many login attempts from this address; wait a minute and try again",
+        );
+    }
     let request: LoginRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(_) => {
@@ -95,7 +108,29 @@ pub async fn login(State(state): State<AppState>, body: Bytes) -> Response {
             );
         }
     };
-    match state.engine.login(&request.user, &request.password).await {
+    let outcome = state.engine.login(&request.user, &request.password).await;
+    let (action, details) = match &outcome {
+        Ok(_) => (AuditAction::Login, None),
+        Err(LoginError::InvalidCredentials) => {
+            (AuditAction::LoginFailed, Some("invalid credentials"))
+        }
+        Err(LoginError::Locked) => (AuditAction::LoginFailed, Some("account locked")),
+        Err(LoginError::SetupRequired) => (AuditAction::LoginFailed, Some("setup required")),
+        Err(LoginError::Internal(_)) => (AuditAction::LoginFailed, Some("internal error")),
+    };
+    state
+        .engine
+        .audit(
+            &request.user,
+            outcome.as_ref().ok().map(|u| u.role.to_string()),
+            Some(ip),
+            action,
+            Some(request.user.clone()),
+            details.map(str::to_string),
+            outcome.is_ok(),
+        )
+        .await;
+    match outcome {
         Ok(user) => {
             let tokens = state.engine.issue_tokens(&user);
             token_response(&user, tokens)

@@ -22,13 +22,31 @@ pub async fn health(
         )
             .into_response();
     }
-    Json(HealthResponse {
-        status: "healthy".into(),
-        version: VERSION.into(),
-        api_version: "v1".into(),
-        build_date: option_env!("KALAMDB_BUILD_DATE")
-            .unwrap_or("unknown")
-            .into(),
-    })
-    .into_response()
+    let (status, rocksdb) = match state.engine.store.stats() {
+        Ok(s) if s.background_errors == 0 => ("healthy", "ok".to_string()),
+        Ok(s) => (
+            "degraded",
+            format!("{} background error(s)", s.background_errors),
+        ),
+        Err(e) => ("degraded", e.to_string()),
+    };
+    let code = if status == "healthy" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(HealthResponse {
+            status: status.into(),
+            version: VERSION.into(),
+            api_version: "v1".into(),
+            build_date: option_env!("KALAMDB_BUILD_DATE")
+                .unwrap_or("unknown")
+                .into(),
+            uptime_seconds: Some(state.started.elapsed().as_secs()),
+            rocksdb: Some(rocksdb),
+        }),
+    )
+        .into_response()
 }

@@ -12,6 +12,7 @@ pub mod health;
 pub mod sql;
 pub mod ws;
 
+use crate::limits::RateLimiter;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -23,6 +24,32 @@ use std::sync::Arc;
 pub struct AppState {
     pub engine: Arc<Engine>,
     pub config: Arc<crate::config::ServerConfig>,
+    /// SQL requests per user.
+    pub query_limiter: Arc<RateLimiter>,
+    /// Login attempts per client address.
+    pub login_limiter: Arc<RateLimiter>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub started: std::time::Instant,
+}
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>, config: crate::config::ServerConfig) -> Self {
+        let limits = &config.limits;
+        Self {
+            engine,
+            query_limiter: Arc::new(RateLimiter::new(
+                limits.queries_per_second,
+                limits.query_burst,
+            )),
+            login_limiter: Arc::new(RateLimiter::new(
+                limits.logins_per_minute / 60.0,
+                limits.login_burst,
+            )),
+            config: Arc::new(config),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
+            started: std::time::Instant::now(),
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +65,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/api/auth/me", get(auth::me))
         .route("/v1/api/auth/status", get(auth::status))
         .route("/v1/api/auth/setup", post(auth::setup))
+        .route("/metrics", get(crate::metrics::metrics))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .with_state(state)
 }

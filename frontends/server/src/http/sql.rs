@@ -4,7 +4,7 @@ use super::AppState;
 use super::bearer::{Credential, credential};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kalamdb_core::auth::{TokenError, TokenKind};
@@ -12,6 +12,7 @@ use kalamdb_core::exec::batch::BatchError;
 use kalamdb_core::exec::coerce::json_param;
 use kalamdb_types::wire::{ErrorDetail, SqlRequest, SqlResponse};
 use kalamdb_types::{ErrorCode, NamespaceId};
+use std::net::SocketAddr;
 use std::time::Instant;
 
 fn took(start: Instant) -> f64 {
@@ -38,7 +39,12 @@ pub fn error_response(
     (status, Json(body)).into_response()
 }
 
-pub async fn sql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn sql(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let start = Instant::now();
     let engine = &state.engine;
     let token = match credential(&headers) {
@@ -74,6 +80,18 @@ pub async fn sql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
             );
         }
     };
+    if user.role != kalamdb_types::Role::System && !state.query_limiter.allow(user.user_id.as_str())
+    {
+        return error_response(
+            start,
+            ErrorCode::RateLimitExceeded,
+            format!(
+                "Too many queries from user '{}': the limit is {} per second; slow down and retry",
+                user.user_id, state.config.limits.queries_per_second
+            ),
+            None,
+        );
+    }
     let request: SqlRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -88,6 +106,7 @@ pub async fn sql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         }
     };
     let mut session = engine.session_for(&user);
+    session.client_ip = Some(addr.ip().to_string());
     if let Some(ns) = request.namespace_id.as_deref().filter(|s| !s.is_empty()) {
         session.namespace = Some(NamespaceId::new(ns.to_ascii_lowercase()));
     }
@@ -99,10 +118,22 @@ pub async fn sql(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .map(json_param)
         .collect();
     let admin = user.role.is_admin();
-    match engine.execute_sql(&mut session, &request.sql, params).await {
+    let outcome = engine.execute_sql(&mut session, &request.sql, params).await;
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    if elapsed_ms >= state.config.logging.slow_query_ms {
+        let sql: String = request.sql.chars().take(2000).collect();
+        tracing::warn!(
+            target: "kalamdb::slow_query",
+            user = %user.user_id,
+            took_ms = elapsed_ms,
+            ok = outcome.is_ok(),
+            "slow query: {sql}"
+        );
+    }
+    match outcome {
         Ok(mut results) => {
             let as_user = session.user.to_string();
-            for r in &mut results {
+            for r in results.iter_mut().filter(|r| r.as_user.is_none()) {
                 r.as_user = Some(as_user.clone());
             }
             Json(SqlResponse {

@@ -2,6 +2,9 @@
 //! directory and speaks HTTP to it.
 #![allow(dead_code)]
 
+pub mod cold;
+pub mod ws;
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -24,6 +27,8 @@ pub struct Options {
     pub root_password: Option<String>,
     pub port: u16,
     pub extra_env: Vec<(String, String)>,
+    /// `--config` file.
+    pub config: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -32,6 +37,7 @@ impl Default for Options {
             root_password: Some(ROOT_PASSWORD.into()),
             port: 0,
             extra_env: Vec::new(),
+            config: None,
         }
     }
 }
@@ -59,6 +65,9 @@ pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>)
     }
     for (k, v) in &options.extra_env {
         cmd.env(k, v);
+    }
+    if let Some(config) = &options.config {
+        cmd.arg("--config").arg(config);
     }
     let mut child = cmd.spawn().expect("spawn kalamdb-server");
     let stdout = child.stdout.take().expect("stdout");

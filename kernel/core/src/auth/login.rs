@@ -118,11 +118,7 @@ impl Engine {
 
     /// A session for an authenticated user.
     pub fn session_for(&self, user: &UserRecord) -> Session {
-        Session {
-            user: user.user_id.clone(),
-            role: user.role,
-            namespace: None,
-        }
+        Session::new(user.user_id.clone(), user.role)
     }
 
     /// First run: sets root's password and creates a dba user.

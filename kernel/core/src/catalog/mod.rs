@@ -51,6 +51,8 @@ pub struct Catalog {
     tables: RwLock<BTreeMap<TableId, Arc<TableEntry>>>,
     storages: RwLock<BTreeMap<StorageId, StorageRecord>>,
     users: RwLock<BTreeMap<UserId, UserRecord>>,
+    /// Bumped by every namespace or table change; cached plans of an older generation are stale.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 fn table_key(id: &TableId) -> Vec<u8> {
@@ -90,7 +92,18 @@ impl Catalog {
             tables: RwLock::new(tables),
             storages: RwLock::new(storages),
             users: RwLock::new(users),
+            generation: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// The schema generation (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     fn put_op<T: serde::Serialize>(&self, cf: &str, key: Vec<u8>, value: &T) -> Result<RawOp> {
@@ -121,6 +134,7 @@ impl Catalog {
         self.namespaces
             .write()
             .insert(rec.namespace_id.clone(), rec);
+        self.bump();
         Ok(())
     }
 
@@ -133,6 +147,7 @@ impl Catalog {
             }])
             .await?;
         self.namespaces.write().remove(id);
+        self.bump();
         Ok(())
     }
 
@@ -158,10 +173,30 @@ impl Catalog {
     pub async fn put_table(&self, def: TableDef) -> Result<Arc<TableEntry>> {
         let op = self.put_op(keys::CF_TABLES, table_key(&def.id), &def)?;
         self.store.submit_raw(vec![op]).await?;
-        let entry = Arc::new(TableEntry::new(def));
-        self.tables
-            .write()
-            .insert(entry.def.id.clone(), entry.clone());
+        let entry = TableEntry::new(def);
+        let mut tables = self.tables.write();
+        // ALTER TABLE keeps the same table: its counters carry over.
+        if let Some(old) = tables.get(&entry.def.id)
+            && old.def.created_at == entry.def.created_at
+        {
+            use std::sync::atomic::Ordering::Acquire;
+            entry.auto_increment.store(
+                old.auto_increment.load(Acquire),
+                std::sync::atomic::Ordering::Release,
+            );
+            entry.pending_rows.store(
+                old.pending_rows.load(Acquire),
+                std::sync::atomic::Ordering::Release,
+            );
+            entry.last_flush_ms.store(
+                old.last_flush_ms.load(Acquire),
+                std::sync::atomic::Ordering::Release,
+            );
+        }
+        let entry = Arc::new(entry);
+        tables.insert(entry.def.id.clone(), entry.clone());
+        drop(tables);
+        self.bump();
         Ok(entry)
     }
 
@@ -174,6 +209,7 @@ impl Catalog {
             }])
             .await?;
         self.tables.write().remove(id);
+        self.bump();
         Ok(())
     }
 

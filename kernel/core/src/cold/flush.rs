@@ -13,14 +13,17 @@ use crate::error::{KalamError, Result};
 use crate::value::StoredRow;
 use kalamdb_types::{TableId, TableType, UserId};
 
-/// A folder with more segments than this is compacted right after a flush.
-pub const COMPACTION_THRESHOLD: usize = 8;
+/// Default of `EngineConfig::compaction_threshold`: a folder with more segments than this gets
+/// a compaction job after a flush.
+pub const DEFAULT_COMPACTION_THRESHOLD: usize = 8;
 
 /// What a flush did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct FlushReport {
     pub rows: usize,
     pub segments: usize,
+    /// Folders left with more segments than the compaction threshold.
+    pub crowded_folders: usize,
 }
 
 /// A test hook: `KALAMDB_FAILPOINT=flush.after_segment|flush.after_manifest` aborts the process
@@ -83,8 +86,8 @@ impl Engine {
                 manifest.segments.push(segment);
                 self.cold.write_manifest(&loc, &manifest).await?;
                 failpoint("flush.after_manifest");
-                if manifest.segments.len() > COMPACTION_THRESHOLD {
-                    self.compact_folder(&entry, &loc).await?;
+                if manifest.segments.len() > self.config.compaction_threshold {
+                    report.crowded_folders += 1;
                 }
                 let evict: Vec<(Vec<u8>, i64)> =
                     versions.into_iter().map(|(k, r)| (k, r.seq)).collect();

@@ -32,9 +32,22 @@ impl FlushPolicy {
 }
 
 impl Engine {
+    /// The table's own `FLUSH_POLICY`, else the server default (never for STREAM tables).
+    fn flush_policy_text<'a>(&'a self, entry: &'a TableEntry) -> Option<&'a str> {
+        if entry.def.table_type == kalamdb_types::TableType::Stream {
+            return None;
+        }
+        entry
+            .def
+            .options
+            .flush_policy
+            .as_deref()
+            .or(self.config.default_flush_policy.as_deref())
+    }
+
     /// Counts written rows and starts a flush when the table's row threshold is reached.
     pub(crate) async fn note_writes(&self, entry: &TableEntry, rows: usize) {
-        let Some(text) = &entry.def.options.flush_policy else {
+        let Some(text) = self.flush_policy_text(entry) else {
             return;
         };
         let pending = entry.pending_rows.fetch_add(rows as u64, Ordering::AcqRel) + rows as u64;
@@ -46,7 +59,7 @@ impl Engine {
     /// Starts flushes whose interval has passed with rows pending (called every second).
     pub async fn tick_flush_policies(&self, now_ms: i64) {
         for entry in self.catalog.tables() {
-            let Some(text) = &entry.def.options.flush_policy else {
+            let Some(text) = self.flush_policy_text(&entry) else {
                 continue;
             };
             let Some(secs) = FlushPolicy::parse(text).interval_secs else {

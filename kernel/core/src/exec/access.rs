@@ -6,6 +6,7 @@ use super::provider::HotTableProvider;
 use super::system_tables::SystemTableProvider;
 use crate::catalog::TableEntry;
 use crate::catalog::model::AccessLevel;
+use crate::engine::Session;
 use crate::error::{KalamError, Result};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::source_as_provider;
@@ -31,6 +32,29 @@ fn level(entry: &TableEntry) -> AccessLevel {
         .options
         .access_level
         .unwrap_or(AccessLevel::Private)
+}
+
+/// Under `EXECUTE AS USER` only USER and STREAM tables may be touched.
+fn check_impersonation(session: &Session, entry: &TableEntry) -> Result<()> {
+    if session.impersonated_by.is_some() && entry.def.table_type == TableType::Shared {
+        return Err(KalamError::Denied(format!(
+            "EXECUTE AS USER works on USER and STREAM tables only; {} is a SHARED table",
+            entry.def.id
+        )));
+    }
+    Ok(())
+}
+
+/// May the session read this table?
+pub fn check_read_as(session: &Session, entry: &TableEntry) -> Result<()> {
+    check_impersonation(session, entry)?;
+    check_read(session.role, entry)
+}
+
+/// May the session write rows of this table?
+pub fn check_write_as(session: &Session, entry: &TableEntry) -> Result<()> {
+    check_impersonation(session, entry)?;
+    check_write(session.role, entry)
 }
 
 /// May `role` read this table?
@@ -67,7 +91,8 @@ pub fn check_write(role: Role, entry: &TableEntry) -> Result<()> {
 }
 
 /// Checks every table scan in a plan, subqueries included.
-pub fn check_plan(plan: &LogicalPlan, role: Role) -> Result<()> {
+pub fn check_plan(plan: &LogicalPlan, session: &Session) -> Result<()> {
+    let role = session.role;
     let mut denied: Option<KalamError> = None;
     let _ = plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node
@@ -75,6 +100,13 @@ pub fn check_plan(plan: &LogicalPlan, role: Role) -> Result<()> {
         {
             let any: &dyn std::any::Any = provider.as_ref();
             if let Some(sys) = any.downcast_ref::<SystemTableProvider>() {
+                if session.impersonated_by.is_some() {
+                    denied = Some(KalamError::Denied(format!(
+                        "EXECUTE AS USER works on USER and STREAM tables only; system.{} is a system table",
+                        sys.table.name()
+                    )));
+                    return Ok(TreeNodeRecursion::Stop);
+                }
                 if let Err(e) = require(
                     role,
                     Role::Dba,
@@ -84,7 +116,7 @@ pub fn check_plan(plan: &LogicalPlan, role: Role) -> Result<()> {
                     return Ok(TreeNodeRecursion::Stop);
                 }
             } else if let Some(hot) = any.downcast_ref::<HotTableProvider>()
-                && let Err(e) = check_read(role, &hot.entry)
+                && let Err(e) = check_read_as(session, &hot.entry)
             {
                 denied = Some(e);
                 return Ok(TreeNodeRecursion::Stop);

@@ -8,9 +8,16 @@
 //! - [`query`]: SELECT and friends on DataFusion.
 //! - [`provider`], [`df_catalog`], [`system_tables`]: what DataFusion reads.
 //! - [`rows`], [`coerce`], [`result`]: values between rows, Arrow and the wire.
+//! - `alter_table`: ALTER TABLE (access level, flush policy, retention).
+//! - `impersonate`: EXECUTE AS USER.
+//! - [`plan_cache`]: logical plans of reads, reused across executions.
 //! - [`access`]: the role matrix and plan checks; [`scope`]: the caller inside DataFusion.
+//!
+//! Every statement's outcome goes to the audit log when it is audited (user, table, storage
+//! and namespace DDL, impersonation) or when it was denied.
 
 pub mod access;
+mod alter_table;
 pub mod batch;
 pub mod coerce;
 pub mod ddl;
@@ -18,6 +25,8 @@ pub mod df_catalog;
 pub mod df_error;
 pub mod dml;
 pub mod functions;
+mod impersonate;
+pub mod plan_cache;
 pub mod provider;
 pub mod query;
 pub mod result;
@@ -137,8 +146,38 @@ impl Engine {
 }
 
 impl Engine {
-    /// Executes one typed statement for `session` with bound `$n` parameters.
+    /// Executes one typed statement for `session` with bound `$n` parameters, and audits it.
     pub async fn execute(
+        &self,
+        session: &mut Session,
+        statement: Statement,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        let subject = crate::audit::describe(&statement);
+        let counter = match &statement {
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                Some(&self.stats.rows_written)
+            }
+            Statement::Query(_) => Some(&self.stats.rows_read),
+            _ => None,
+        };
+        let result = self.execute_unaudited(session, statement, params).await;
+        if let (Some(counter), Ok(r)) = (counter, &result) {
+            counter.fetch_add(r.row_count as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        let outcome = result.as_ref().map(|_| ());
+        if subject.is_some()
+            || matches!(
+                outcome,
+                Err(crate::error::KalamError::PermissionDenied { .. })
+            )
+        {
+            self.audit_statement(session, subject, &outcome).await;
+        }
+        result
+    }
+
+    pub(crate) async fn execute_unaudited(
         &self,
         session: &mut Session,
         statement: Statement,
@@ -159,6 +198,9 @@ impl Engine {
             Statement::CreateTable(spec) => self.create_table(session, *spec).await,
             Statement::DropTable { table, if_exists } => {
                 self.drop_table(session, table, if_exists).await
+            }
+            Statement::AlterTable { table, change } => {
+                self.alter_table(session, table, change).await
             }
             Statement::ShowTables { namespace } => self.show_tables(session, namespace),
             Statement::DescribeTable { table } => self.describe_table(session, table),
@@ -207,6 +249,9 @@ impl Engine {
             Statement::Update(update) => self.update(session, *update, params).await,
             Statement::Delete(delete) => self.delete(session, *delete, params).await,
             Statement::Query(stmt) => self.query(session, *stmt, params).await,
+            Statement::ExecuteAs { user, statement } => {
+                self.execute_as(session, user, *statement, params).await
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! to the type the planner inferred, so a BIGINT sent as a JSON string still binds).
 
 use super::access::check_plan;
+use super::plan_cache::PlanKey;
 use super::result::rows_result;
 use super::rows::param_scalar;
 use crate::engine::{Engine, Session};
@@ -36,18 +37,37 @@ impl Engine {
         params: &[Value],
     ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
         let state = self.session_state(session)?;
-        let plan = state
-            .statement_to_plan(DfStatement::Statement(Box::new(statement)))
-            .await?;
-        match &plan {
-            LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) => {
-                return Err(KalamError::Unsupported(
-                    "this statement is not supported here".into(),
-                ));
+        let generation = self.catalog.generation();
+        let key = self.plan_cache.enabled().then(|| PlanKey {
+            user: session.user.to_string(),
+            namespace: session.namespace.as_ref().map(|n| n.to_string()),
+            sql: statement.to_string(),
+        });
+        let cached = key
+            .as_ref()
+            .and_then(|k| self.plan_cache.get(k, generation));
+        let plan = match cached {
+            Some(plan) => plan,
+            None => {
+                let plan = state
+                    .statement_to_plan(DfStatement::Statement(Box::new(statement)))
+                    .await?;
+                match &plan {
+                    LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) => {
+                        return Err(KalamError::Unsupported(
+                            "this statement is not supported here".into(),
+                        ));
+                    }
+                    _ => {}
+                }
+                if let Some(key) = key {
+                    self.plan_cache.put(key, generation, plan.clone());
+                }
+                plan
             }
-            _ => {}
-        }
-        check_plan(&plan, session.role)?;
+        };
+        // Access is checked at every execution: a role may have changed since planning.
+        check_plan(&plan, session)?;
         let plan = bind_params(plan, params)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let physical = state.create_physical_plan(&plan).await?;

@@ -235,6 +235,17 @@ impl Engine {
                 "Cannot drop storage '{id}': {users} table(s) still using it"
             )));
         }
+        let routed = self
+            .catalog
+            .users()
+            .iter()
+            .filter(|u| u.storage_id.as_ref() == Some(&id))
+            .count();
+        if routed > 0 {
+            return Err(KalamError::Execution(format!(
+                "Cannot drop storage '{id}': {routed} user(s) still routed to it. Move them first with ALTER USER ... SET STORAGE_ID"
+            )));
+        }
         self.catalog.delete_storage(&id).await?;
         Ok(message_result(
             format!("Storage '{id}' dropped successfully"),

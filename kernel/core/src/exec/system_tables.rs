@@ -25,10 +25,12 @@ pub enum SystemTable {
     Users,
     Live,
     Jobs,
+    AuditLog,
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 7] = [
+    pub const ALL: [SystemTable; 8] = [
+        SystemTable::AuditLog,
         SystemTable::Jobs,
         SystemTable::Namespaces,
         SystemTable::Tables,
@@ -47,6 +49,7 @@ impl SystemTable {
             SystemTable::Users => "users",
             SystemTable::Live => "live",
             SystemTable::Jobs => "jobs",
+            SystemTable::AuditLog => "audit_log",
         }
     }
 
@@ -142,6 +145,34 @@ pub fn build(
                 )
                 .timestamp("started_at", all.iter().map(|j| j.started_at).collect())
                 .timestamp("finished_at", all.iter().map(|j| j.finished_at).collect())
+                .finish()
+        }
+        SystemTable::AuditLog => {
+            let all = match live.store() {
+                Some(store) => crate::audit::all_records(store)?,
+                None => Vec::new(),
+            };
+            ViewBuilder::default()
+                .int("audit_id", all.iter().map(|a| Some(a.audit_id)).collect())
+                .timestamp("timestamp", all.iter().map(|a| Some(a.at)).collect())
+                .text("actor", all.iter().map(|a| Some(a.actor.clone())).collect())
+                .text(
+                    "actor_role",
+                    all.iter().map(|a| a.actor_role.clone()).collect(),
+                )
+                .text(
+                    "action",
+                    all.iter()
+                        .map(|a| Some(a.action.as_str().to_string()))
+                        .collect(),
+                )
+                .text("target", all.iter().map(|a| a.target.clone()).collect())
+                .text("details", all.iter().map(|a| a.details.clone()).collect())
+                .text(
+                    "ip_address",
+                    all.iter().map(|a| a.ip_address.clone()).collect(),
+                )
+                .boolean("success", all.iter().map(|a| Some(a.success)).collect())
                 .finish()
         }
         SystemTable::Live => {

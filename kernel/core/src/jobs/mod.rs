@@ -99,6 +99,24 @@ pub fn all_jobs(store: &crate::store::HotStore) -> Result<Vec<JobRecord>> {
     Ok(out)
 }
 
+/// Starts a compaction job for the folders a flush left over the threshold. Boxed with an
+/// explicit `Send` type: it starts a job from inside a job, and the compiler cannot see through
+/// that cycle of futures otherwise.
+fn compact_after_flush(
+    engine: Arc<Engine>,
+    table: TableId,
+) -> futures::future::BoxFuture<'static, ()> {
+    Box::pin(async move {
+        let threshold = engine.config.compaction_threshold;
+        if let Err(e) = engine
+            .start_job_with(JobKind::Compact, table.clone(), threshold)
+            .await
+        {
+            tracing::warn!("compaction of {table} after a flush did not start: {e}");
+        }
+    })
+}
+
 /// In-memory view of active jobs and their cancel flags.
 #[derive(Default)]
 pub struct JobRegistry {
@@ -145,7 +163,19 @@ impl Engine {
         self.start_job(JobKind::Compact, table).await
     }
 
+    /// Starts a job; a compaction started this way merges every folder with two or more segments.
     pub async fn start_job(&self, kind: JobKind, table: TableId) -> Result<(JobId, bool)> {
+        self.start_job_with(kind, table, 0).await
+    }
+
+    /// Starts a job unless one of the same kind is queued or running for the table (then its id
+    /// is returned with `false`). `min_segments`: a compaction only merges folders with more.
+    pub async fn start_job_with(
+        &self,
+        kind: JobKind,
+        table: TableId,
+        min_segments: usize,
+    ) -> Result<(JobId, bool)> {
         let me = self
             .me
             .get()
@@ -183,18 +213,20 @@ impl Engine {
         let engine = me;
         tokio::spawn(async move {
             let flag = cancel.clone();
+            let mut crowded = 0;
             let result = match kind {
                 JobKind::Flush => engine
                     .flush_table(&table, &move || flag.load(Ordering::Acquire))
                     .await
                     .map(|report| {
+                        crowded = report.crowded_folders;
                         format!(
                             "Flushed {} row(s) into {} segment(s)",
                             report.rows, report.segments
                         )
                     }),
                 JobKind::Compact => engine
-                    .compact_table(&table, 0)
+                    .compact_table(&table, min_segments)
                     .await
                     .map(|n| format!("Compacted {n} folder(s)")),
                 JobKind::Cleanup => Err(KalamError::Internal(
@@ -221,6 +253,9 @@ impl Engine {
                 tracing::error!("cannot record job {}: {e}", job.job_id);
             }
             engine.jobs.active.lock().remove(&key);
+            if crowded > 0 {
+                compact_after_flush(engine, key.1).await;
+            }
         });
         Ok((job_id, true))
     }

@@ -398,11 +398,7 @@ impl Engine {
                 cols.iter().filter(|c| *c != SEQ_COLUMN).cloned().collect()
             }
         };
-        let session = Session {
-            user: connection.user.clone(),
-            role: connection.role,
-            namespace: None,
-        };
+        let session = Session::new(connection.user.clone(), connection.role);
         let filter = match &parsed.selection {
             None => None,
             Some(expr) => {

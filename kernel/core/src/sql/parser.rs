@@ -3,8 +3,8 @@
 //! other statement to sqlparser whole. Dispatch is on tokens, never on string prefixes.
 
 use super::statement::{
-    ColumnSpec, CreateTable, CreateUser, Statement, StorageChange, StorageSpec, TableOptionsSpec,
-    TableRef, UserChange,
+    ColumnSpec, CreateTable, CreateUser, Statement, StorageChange, StorageSpec, TableChange,
+    TableOptionsSpec, TableRef, UserChange,
 };
 use super::syntax_error;
 use super::types::map_type;
@@ -25,7 +25,7 @@ fn syntax(err: ParserError) -> KalamError {
 pub fn parse_statement(sql: &str) -> Result<Statement> {
     let dialect = GenericDialect {};
     let parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
-    let mut kp = KalamParser { p: parser };
+    let mut kp = KalamParser { p: parser, sql };
     match kp.parse_kalam()? {
         Some(stmt) => {
             kp.expect_end()?;
@@ -39,7 +39,7 @@ fn parse_standard(sql: &str) -> Result<Statement> {
     let dialect = GenericDialect {};
     let mut parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
     let stmt = parser.parse_statement().map_err(syntax)?;
-    let mut kp = KalamParser { p: parser };
+    let mut kp = KalamParser { p: parser, sql };
     kp.expect_end()?;
     Ok(match stmt {
         ast::Statement::Insert(insert) => Statement::Insert(Box::new(insert)),
@@ -73,6 +73,21 @@ pub fn fold(ident: &ast::Ident) -> String {
 
 struct KalamParser<'a> {
     p: Parser<'a>,
+    /// The statement's text, for statements that wrap another (`EXECUTE AS USER`).
+    sql: &'a str,
+}
+
+/// The byte offset of a 1-based line/column location in `sql`.
+fn byte_offset(sql: &str, line: u64, column: u64) -> Option<usize> {
+    let mut offset = 0;
+    for (i, text) in sql.split_inclusive('\n').enumerate() {
+        if i as u64 + 1 == line {
+            let col = usize::try_from(column.checked_sub(1)?).ok()?;
+            return Some(offset + text.char_indices().nth(col).map_or(text.len(), |(b, _)| b));
+        }
+        offset += text.len();
+    }
+    None
 }
 
 impl KalamParser<'_> {
@@ -256,6 +271,12 @@ impl KalamParser<'_> {
                 }));
             }
             return Ok(None);
+        }
+        if self.words(&["ALTER", "TABLE"]) {
+            return self.alter_table().map(Some);
+        }
+        if self.words(&["EXECUTE", "AS", "USER"]) {
+            return self.execute_as().map(Some);
         }
         if self.words(&["ALTER", "STORAGE"]) {
             let storage_id = StorageId::new(self.name_or_string()?);
@@ -626,6 +647,99 @@ impl KalamParser<'_> {
                 self.unexpected()
             }
         }
+    }
+
+    /// `ALTER TABLE t SET ACCESS LEVEL x` or `ALTER TABLE t SET (FLUSH_POLICY = '...', ...)`.
+    fn alter_table(&mut self) -> Result<Statement> {
+        let table = self.table_ref()?;
+        self.expect_word("SET")?;
+        if self.words(&["ACCESS", "LEVEL"]) {
+            let text = self.name_or_string()?;
+            let level = AccessLevel::parse(&text).ok_or_else(|| {
+                KalamError::InvalidDefinition(format!(
+                    "invalid access level '{text}': expected public, private, restricted or dba"
+                ))
+            })?;
+            return Ok(Statement::AlterTable {
+                table,
+                change: TableChange::AccessLevel(level),
+            });
+        }
+        let spec = self.table_options()?;
+        let fixed = [
+            ("TYPE", spec.table_type.is_some()),
+            ("STORAGE_ID", spec.storage_id.is_some()),
+            ("USE_USER_STORAGE", spec.use_user_storage.is_some()),
+            ("TTL_SECONDS", spec.ttl_seconds.is_some()),
+        ];
+        if let Some((name, _)) = fixed.iter().find(|(_, given)| *given) {
+            return Err(KalamError::InvalidDefinition(format!(
+                "table option {name} cannot be changed after CREATE TABLE; ALTER TABLE can set FLUSH_POLICY, DELETED_RETENTION_HOURS and ACCESS LEVEL"
+            )));
+        }
+        let change = match (
+            spec.access_level,
+            &spec.flush_policy,
+            spec.deleted_retention_hours,
+        ) {
+            (Some(level), None, None) => TableChange::AccessLevel(level),
+            (Some(_), _, _) => {
+                return Err(KalamError::InvalidDefinition(
+                    "set ACCESS_LEVEL in its own ALTER TABLE ... SET ACCESS LEVEL statement".into(),
+                ));
+            }
+            (None, flush_policy, deleted_retention_hours) => TableChange::Options {
+                flush_policy: flush_policy.clone(),
+                deleted_retention_hours,
+            },
+        };
+        Ok(Statement::AlterTable { table, change })
+    }
+
+    /// `EXECUTE AS USER 'u' (<one statement>)`.
+    fn execute_as(&mut self) -> Result<Statement> {
+        let user = UserId::new(self.name_or_string()?);
+        let open = self.p.peek_token_ref().span.end;
+        self.expect_token(Token::LParen)?;
+        // The inner statement is everything up to the last token, which must be `)`.
+        let mut close = None;
+        loop {
+            let tok = self.p.next_token();
+            match tok.token {
+                Token::EOF => break,
+                Token::RParen => close = Some(tok.span.start),
+                Token::SemiColon => {}
+                _ => close = None,
+            }
+        }
+        let bad = || {
+            KalamError::Syntax(
+                "EXECUTE AS USER 'name' needs one statement in parentheses: EXECUTE AS USER 'alice' (SELECT ...)"
+                    .into(),
+            )
+        };
+        let close = close.ok_or_else(bad)?;
+        let start = byte_offset(self.sql, open.line, open.column).ok_or_else(bad)?;
+        let end = byte_offset(self.sql, close.line, close.column).ok_or_else(bad)?;
+        let inner = self.sql.get(start..end).ok_or_else(bad)?.trim();
+        if inner.is_empty() {
+            return Err(bad());
+        }
+        if crate::sql::split::split_statements(inner).len() != 1 {
+            return Err(KalamError::Syntax(
+                "EXECUTE AS USER runs exactly one statement".into(),
+            ));
+        }
+        let statement = parse_statement(inner)?;
+        if matches!(statement, Statement::ExecuteAs { .. }) {
+            return Err(KalamError::Syntax(
+                "EXECUTE AS USER cannot be nested".into(),
+            ));
+        }
+        Ok(Statement::ExecuteAs {
+            user,
+            statement: Box::new(statement),
+        })
     }
 
     fn table_options(&mut self) -> Result<TableOptionsSpec> {

@@ -11,6 +11,48 @@ pub struct TableRef {
     pub table: TableName,
 }
 
+impl std::fmt::Display for TableRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{ns}.{}", self.table),
+            None => write!(f, "{}", self.table),
+        }
+    }
+}
+
+/// `ALTER TABLE ns.t <change>`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableChange {
+    /// `SET ACCESS LEVEL public|private|restricted|dba` (SHARED tables only).
+    AccessLevel(AccessLevel),
+    /// `SET (FLUSH_POLICY = '...', DELETED_RETENTION_HOURS = N)`.
+    Options {
+        flush_policy: Option<String>,
+        deleted_retention_hours: Option<u64>,
+    },
+}
+
+impl std::fmt::Display for TableChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableChange::AccessLevel(level) => write!(f, "SET ACCESS LEVEL {}", level.as_str()),
+            TableChange::Options {
+                flush_policy,
+                deleted_retention_hours,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(p) = flush_policy {
+                    parts.push(format!("FLUSH_POLICY = '{p}'"));
+                }
+                if let Some(h) = deleted_retention_hours {
+                    parts.push(format!("DELETED_RETENTION_HOURS = {h}"));
+                }
+                write!(f, "SET ({})", parts.join(", "))
+            }
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ColumnSpec {
     pub name: String,
@@ -109,6 +151,10 @@ pub enum Statement {
         table: TableRef,
         if_exists: bool,
     },
+    AlterTable {
+        table: TableRef,
+        change: TableChange,
+    },
     ShowTables {
         namespace: Option<NamespaceId>,
     },
@@ -167,4 +213,9 @@ pub enum Statement {
     Delete(Box<ast::Delete>),
     /// SELECT, VALUES, EXPLAIN and other read-only SQL run by DataFusion.
     Query(Box<ast::Statement>),
+    /// `EXECUTE AS USER 'u' (<one statement>)`: the inner statement runs as that user.
+    ExecuteAs {
+        user: UserId,
+        statement: Box<Statement>,
+    },
 }

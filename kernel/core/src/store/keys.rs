@@ -19,6 +19,7 @@ pub const CF_USERS: &str = "system.users";
 pub const CF_META: &str = "system.meta";
 
 pub const CF_JOBS: &str = "system.jobs";
+pub const CF_AUDIT: &str = "system.audit_log";
 
 /// System column families every store has.
 pub const SYSTEM_CFS: &[&str] = &[
@@ -28,6 +29,7 @@ pub const SYSTEM_CFS: &[&str] = &[
     CF_USERS,
     CF_META,
     CF_JOBS,
+    CF_AUDIT,
 ];
 
 pub fn user_table_cf(shard: ShardId, table: &TableId) -> String {

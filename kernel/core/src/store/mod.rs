@@ -33,6 +33,8 @@ pub struct StoreOptions {
     pub sync_writes: bool,
     /// Upper bound of commands one group commit takes.
     pub max_batch_commands: usize,
+    /// RocksDB's own log files and WAL size.
+    pub rocksdb: RocksDbSettings,
 }
 
 impl Default for StoreOptions {
@@ -41,7 +43,60 @@ impl Default for StoreOptions {
             user_shards: 8,
             sync_writes: false,
             max_batch_commands: 512,
+            rocksdb: RocksDbSettings::default(),
         }
+    }
+}
+
+/// RocksDB figures (see [`HotStore::stats`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoreStats {
+    pub column_families: u64,
+    pub estimated_keys: u64,
+    pub sst_bytes: u64,
+    pub memtable_bytes: u64,
+    pub background_errors: u64,
+}
+
+/// RocksDB's info LOG and WAL bounds, so disk use stays bounded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RocksDbSettings {
+    /// Old info LOG files kept.
+    pub keep_log_file_num: usize,
+    /// Size at which the info LOG rolls over to a new file, in bytes (0: never by size).
+    pub max_log_file_size: usize,
+    /// `debug`, `info`, `warn`, `error` or `fatal`.
+    pub log_level: String,
+    /// Total WAL size that forces memtables of idle column families to flush, in bytes.
+    pub max_total_wal_size: u64,
+}
+
+impl Default for RocksDbSettings {
+    fn default() -> Self {
+        Self {
+            keep_log_file_num: 5,
+            max_log_file_size: 10 * 1024 * 1024,
+            log_level: "warn".into(),
+            max_total_wal_size: 256 * 1024 * 1024,
+        }
+    }
+}
+
+impl RocksDbSettings {
+    /// Parses the log level; the error names the valid ones.
+    pub fn level(&self) -> Result<rocksdb::LogLevel> {
+        Ok(match self.log_level.to_ascii_lowercase().as_str() {
+            "debug" => rocksdb::LogLevel::Debug,
+            "info" => rocksdb::LogLevel::Info,
+            "warn" => rocksdb::LogLevel::Warn,
+            "error" => rocksdb::LogLevel::Error,
+            "fatal" => rocksdb::LogLevel::Fatal,
+            other => {
+                return Err(KalamError::InvalidDefinition(format!(
+                    "RocksDB log level '{other}' is not one of debug, info, warn, error, fatal"
+                )));
+            }
+        })
     }
 }
 
@@ -71,8 +126,10 @@ impl HotStore {
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
         db_opts.create_missing_column_families(true);
-        db_opts.set_keep_log_file_num(10);
-        db_opts.set_max_total_wal_size(256 * 1024 * 1024);
+        db_opts.set_keep_log_file_num(options.rocksdb.keep_log_file_num.max(1));
+        db_opts.set_max_log_file_size(options.rocksdb.max_log_file_size);
+        db_opts.set_log_level(options.rocksdb.level()?);
+        db_opts.set_max_total_wal_size(options.rocksdb.max_total_wal_size);
         let existing = Db::list_cf(&db_opts, path).unwrap_or_default();
         let mut names: Vec<String> = existing;
         for name in keys::SYSTEM_CFS {
@@ -117,6 +174,29 @@ impl HotStore {
     }
 
     /// Creates a column family if it does not exist yet.
+    /// RocksDB figures summed over every column family, for health and metrics.
+    pub fn stats(&self) -> Result<StoreStats> {
+        let mut stats = StoreStats::default();
+        let names = Db::list_cf(&Options::default(), self.db.path())?;
+        stats.column_families = names.len() as u64;
+        for name in names {
+            let Some(cf) = self.db.cf_handle(&name) else {
+                continue;
+            };
+            let prop = |p: &str| -> Result<u64> {
+                Ok(self.db.property_int_value_cf(&cf, p)?.unwrap_or(0))
+            };
+            stats.estimated_keys += prop("rocksdb.estimate-num-keys")?;
+            stats.sst_bytes += prop("rocksdb.total-sst-files-size")?;
+            stats.memtable_bytes += prop("rocksdb.cur-size-all-mem-tables")?;
+        }
+        stats.background_errors = self
+            .db
+            .property_int_value("rocksdb.background-errors")?
+            .unwrap_or(0);
+        Ok(stats)
+    }
+
     pub fn ensure_cf(&self, name: &str) -> Result<()> {
         if self.db.cf_handle(name).is_none() {
             self.db.create_cf(name, &Options::default())?;

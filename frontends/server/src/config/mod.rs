@@ -1,6 +1,9 @@
 //! Server configuration: `server.toml` (every key optional, unknown keys refused), then
 //! `KALAMDB_*` environment variables on top. Defaults live here and only here.
 
+mod sections;
+
+pub use sections::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -10,108 +13,9 @@ pub struct ServerConfig {
     pub server: ServerSection,
     pub storage: StorageSection,
     pub auth: AuthSection,
+    pub limits: LimitsSection,
+    pub query: QuerySection,
     pub logging: LoggingSection,
-}
-
-/// `[server]`: where the HTTP API listens.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerSection {
-    /// Address to bind (`KALAMDB_SERVER_HOST`).
-    pub host: String,
-    /// Port to bind; 0 picks a free one (`KALAMDB_SERVER_PORT`).
-    pub port: u16,
-    /// Answer `/health` to non-loopback clients too.
-    pub health_allow_remote: bool,
-    /// Allow `/v1/api/auth/status` and `/setup` from non-loopback clients.
-    pub allow_remote_setup: bool,
-    /// Largest request body in bytes.
-    pub max_body_bytes: usize,
-}
-
-impl Default for ServerSection {
-    fn default() -> Self {
-        Self {
-            host: "127.0.0.1".into(),
-            port: 8080,
-            health_allow_remote: false,
-            allow_remote_setup: false,
-            max_body_bytes: 2 * 1024 * 1024,
-        }
-    }
-}
-
-/// `[storage]`: the data directory and the hot store.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StorageSection {
-    /// Data directory: RocksDB, the `local` storage, the lock file (`KALAMDB_DATA_DIR`).
-    pub data_path: PathBuf,
-    /// Base directory of the `local` storage; default `<data_path>/storage`.
-    pub local_storage_path: Option<PathBuf>,
-    /// Shards of USER tables: column families per table and writer threads
-    /// (`KALAMDB_USER_SHARDS`). Fixed once data exists.
-    pub user_shards: u32,
-    /// Codec plugin for rows in RocksDB (`KALAMDB_CODEC`).
-    pub codec: String,
-    /// fsync the WAL at every commit (`KALAMDB_SYNC_WRITES`).
-    pub sync_writes: bool,
-    /// Seconds between STREAM eviction passes (`KALAMDB_STREAM_EVICTION_SECS`).
-    pub stream_eviction_interval_secs: u64,
-}
-
-impl Default for StorageSection {
-    fn default() -> Self {
-        Self {
-            data_path: PathBuf::from("./data"),
-            local_storage_path: None,
-            user_shards: 8,
-            codec: "json".into(),
-            sync_writes: false,
-            stream_eviction_interval_secs: 60,
-        }
-    }
-}
-
-/// `[auth]`: tokens and passwords.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AuthSection {
-    /// HS256 secret (`KALAMDB_JWT_SECRET`); generated into the data directory when unset.
-    pub jwt_secret: Option<String>,
-    /// Access token lifetime; refresh tokens live 7 times longer.
-    pub jwt_expiry_hours: u64,
-    /// root's password at first start (`KALAMDB_ROOT_PASSWORD`); unset: setup is required.
-    pub root_password: Option<String>,
-    /// bcrypt cost (`KALAMDB_BCRYPT_COST`); 4 is fine for tests, 12 for production.
-    pub bcrypt_cost: u32,
-}
-
-impl Default for AuthSection {
-    fn default() -> Self {
-        Self {
-            jwt_secret: None,
-            jwt_expiry_hours: 24,
-            root_password: None,
-            bcrypt_cost: 12,
-        }
-    }
-}
-
-/// `[logging]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LoggingSection {
-    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter (`KALAMDB_LOG_LEVEL`).
-    pub level: String,
-}
-
-impl Default for LoggingSection {
-    fn default() -> Self {
-        Self {
-            level: "info".into(),
-        }
-    }
 }
 
 impl ServerConfig {
@@ -143,6 +47,9 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_SERVER_PORT") {
             self.server.port = parse("KALAMDB_SERVER_PORT", &v)?;
         }
+        if let Some(v) = get("KALAMDB_HEALTH_ALLOW_REMOTE") {
+            self.server.health_allow_remote = parse("KALAMDB_HEALTH_ALLOW_REMOTE", &v)?;
+        }
         if let Some(v) = get("KALAMDB_DATA_DIR") {
             self.storage.data_path = PathBuf::from(v);
         }
@@ -158,6 +65,12 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_STREAM_EVICTION_SECS") {
             self.storage.stream_eviction_interval_secs = parse("KALAMDB_STREAM_EVICTION_SECS", &v)?;
         }
+        if let Some(v) = get("KALAMDB_COMPACTION_THRESHOLD") {
+            self.storage.compaction_threshold = parse("KALAMDB_COMPACTION_THRESHOLD", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_DEFAULT_FLUSH_POLICY") {
+            self.storage.default_flush_policy = Some(v).filter(|p| !p.trim().is_empty());
+        }
         if let Some(v) = get("KALAMDB_ROOT_PASSWORD") {
             self.auth.root_password = Some(v);
         }
@@ -170,8 +83,32 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_BCRYPT_COST") {
             self.auth.bcrypt_cost = parse("KALAMDB_BCRYPT_COST", &v)?;
         }
+        if let Some(v) = get("KALAMDB_QUERIES_PER_SECOND") {
+            self.limits.queries_per_second = parse("KALAMDB_QUERIES_PER_SECOND", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_QUERY_BURST") {
+            self.limits.query_burst = parse("KALAMDB_QUERY_BURST", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_LOGINS_PER_MINUTE") {
+            self.limits.logins_per_minute = parse("KALAMDB_LOGINS_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_LOGIN_BURST") {
+            self.limits.login_burst = parse("KALAMDB_LOGIN_BURST", &v)?;
+        }
         if let Some(v) = get("KALAMDB_LOG_LEVEL") {
             self.logging.level = v;
+        }
+        if let Some(v) = get("KALAMDB_LOG_FORMAT") {
+            self.logging.format = v;
+        }
+        if let Some(v) = get("KALAMDB_LOG_DIR") {
+            self.logging.directory = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("KALAMDB_SLOW_QUERY_MS") {
+            self.logging.slow_query_ms = parse("KALAMDB_SLOW_QUERY_MS", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_PLAN_CACHE_ENTRIES") {
+            self.query.plan_cache_entries = parse("KALAMDB_PLAN_CACHE_ENTRIES", &v)?;
         }
         Ok(())
     }
@@ -184,6 +121,29 @@ impl ServerConfig {
                 self.storage.user_shards
             ));
         }
+        if self.storage.compaction_threshold < 2 {
+            return Err(format!(
+                "storage.compaction_threshold = {} must be at least 2",
+                self.storage.compaction_threshold
+            ));
+        }
+        if let Some(policy) = &self.storage.default_flush_policy {
+            kalamdb_core::exec::ddl::check_flush_policy(policy)
+                .map_err(|e| format!("storage.default_flush_policy: {e}"))?;
+        }
+        if !matches!(self.logging.format.as_str(), "text" | "json") {
+            return Err(format!(
+                "logging.format = '{}' must be 'text' or 'json'",
+                self.logging.format
+            ));
+        }
+        crate::logging::Rotation::parse(&self.logging.rotation)?;
+        if self.logging.max_files == 0 {
+            return Err("logging.max_files must be at least 1".into());
+        }
+        self.rocksdb_settings()
+            .level()
+            .map_err(|e| format!("storage.rocksdb.log_level: {e}"))?;
         if !(4..=31).contains(&self.auth.bcrypt_cost) {
             return Err(format!(
                 "auth.bcrypt_cost = {} must be between 4 and 31",
@@ -213,7 +173,29 @@ impl ServerConfig {
             jwt_secret: self.auth.jwt_secret.clone(),
             jwt_expiry_hours: self.auth.jwt_expiry_hours,
             bcrypt_cost: self.auth.bcrypt_cost,
+            compaction_threshold: self.storage.compaction_threshold,
+            default_flush_policy: self.storage.default_flush_policy.clone(),
+            plan_cache_entries: self.query.plan_cache_entries,
+            rocksdb: self.rocksdb_settings(),
         }
+    }
+
+    pub fn rocksdb_settings(&self) -> kalamdb_core::store::RocksDbSettings {
+        let r = &self.storage.rocksdb;
+        kalamdb_core::store::RocksDbSettings {
+            keep_log_file_num: r.keep_log_file_num,
+            max_log_file_size: r.max_log_file_size_mb.saturating_mul(1024 * 1024),
+            log_level: r.log_level.clone(),
+            max_total_wal_size: r.max_total_wal_size_mb.saturating_mul(1024 * 1024),
+        }
+    }
+
+    /// Where `server.log` goes.
+    pub fn log_dir(&self) -> PathBuf {
+        self.logging
+            .directory
+            .clone()
+            .unwrap_or_else(|| self.storage.data_path.join("logs"))
     }
 }
 
@@ -250,3 +232,6 @@ mod tests {
         assert!(config.validate().is_ok());
     }
 }
+
+#[cfg(test)]
+mod example_tests;

@@ -1,0 +1,209 @@
+//! The sections of `server.toml`. Every field has its default here and a `///` doc; the
+//! documented example `server.example.toml` is checked against these structs by a test.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// `[server]`: where the HTTP API listens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Address to bind (`KALAMDB_SERVER_HOST`).
+    pub host: String,
+    /// Port to bind; 0 picks a free one (`KALAMDB_SERVER_PORT`).
+    pub port: u16,
+    /// Answer `/health`, `/v1/api/healthcheck` and `/metrics` to non-loopback clients too
+    /// (`KALAMDB_HEALTH_ALLOW_REMOTE`).
+    pub health_allow_remote: bool,
+    /// Allow `/v1/api/auth/status` and `/setup` from non-loopback clients.
+    pub allow_remote_setup: bool,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            health_allow_remote: false,
+            allow_remote_setup: false,
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[storage]`: the data directory and the hot store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSection {
+    /// Data directory: RocksDB, the `local` storage, the lock file (`KALAMDB_DATA_DIR`).
+    pub data_path: PathBuf,
+    /// Base directory of the `local` storage; default `<data_path>/storage`.
+    pub local_storage_path: Option<PathBuf>,
+    /// Shards of USER tables: column families per table and writer threads
+    /// (`KALAMDB_USER_SHARDS`). Fixed once data exists.
+    pub user_shards: u32,
+    /// Codec plugin for rows in RocksDB (`KALAMDB_CODEC`).
+    pub codec: String,
+    /// fsync the WAL at every commit (`KALAMDB_SYNC_WRITES`).
+    pub sync_writes: bool,
+    /// Seconds between STREAM eviction passes (`KALAMDB_STREAM_EVICTION_SECS`).
+    pub stream_eviction_interval_secs: u64,
+    /// A cold folder with more Parquet files than this gets a compaction job after a flush
+    /// (`KALAMDB_COMPACTION_THRESHOLD`).
+    pub compaction_threshold: usize,
+    /// `FLUSH_POLICY` for USER and SHARED tables created without one, e.g. `rows:10000,interval:300`
+    /// (`KALAMDB_DEFAULT_FLUSH_POLICY`); unset: such tables flush only by hand.
+    pub default_flush_policy: Option<String>,
+    /// RocksDB's own log files and WAL.
+    pub rocksdb: RocksDbSection,
+}
+
+/// `[storage.rocksdb]`: RocksDB's info LOG and WAL, bounded by default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RocksDbSection {
+    /// Old RocksDB info LOG files kept beside the current one.
+    pub keep_log_file_num: usize,
+    /// Size in MiB at which RocksDB starts a new info LOG file.
+    pub max_log_file_size_mb: usize,
+    /// RocksDB's own log level: debug, info, warn, error or fatal.
+    pub log_level: String,
+    /// WAL size in MiB that makes RocksDB flush the memtables holding it.
+    pub max_total_wal_size_mb: u64,
+}
+
+impl Default for RocksDbSection {
+    fn default() -> Self {
+        Self {
+            keep_log_file_num: 5,
+            max_log_file_size_mb: 10,
+            log_level: "warn".into(),
+            max_total_wal_size_mb: 256,
+        }
+    }
+}
+
+/// `[query]`: query planning.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuerySection {
+    /// Logical plans kept for reuse, per user and SQL text (`KALAMDB_PLAN_CACHE_ENTRIES`);
+    /// 0 turns the plan cache off.
+    pub plan_cache_entries: usize,
+}
+
+impl Default for QuerySection {
+    fn default() -> Self {
+        Self {
+            plan_cache_entries: 1000,
+        }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        Self {
+            data_path: PathBuf::from("./data"),
+            local_storage_path: None,
+            user_shards: 8,
+            codec: "json".into(),
+            sync_writes: false,
+            stream_eviction_interval_secs: 60,
+            compaction_threshold: kalamdb_core::cold::flush::DEFAULT_COMPACTION_THRESHOLD,
+            default_flush_policy: None,
+            rocksdb: RocksDbSection::default(),
+        }
+    }
+}
+
+/// `[auth]`: tokens and passwords.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSection {
+    /// HS256 secret (`KALAMDB_JWT_SECRET`); generated into the data directory when unset.
+    pub jwt_secret: Option<String>,
+    /// Access token lifetime; refresh tokens live 7 times longer.
+    pub jwt_expiry_hours: u64,
+    /// root's password at first start (`KALAMDB_ROOT_PASSWORD`); unset: setup is required.
+    pub root_password: Option<String>,
+    /// bcrypt cost (`KALAMDB_BCRYPT_COST`); 4 is fine for tests, 12 for production.
+    pub bcrypt_cost: u32,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            jwt_expiry_hours: 24,
+            root_password: None,
+            bcrypt_cost: 12,
+        }
+    }
+}
+
+/// `[limits]`: abuse limits. A rate of 0 turns that limit off.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// SQL requests per second per user, sustained (`KALAMDB_QUERIES_PER_SECOND`); the
+    /// internal `system` role (root) is not limited. Over it: 429 `RATE_LIMIT_EXCEEDED`.
+    pub queries_per_second: f64,
+    /// SQL requests a user may send at once above the sustained rate.
+    pub query_burst: f64,
+    /// Login attempts per minute per client address (`KALAMDB_LOGINS_PER_MINUTE`).
+    /// Over it: 429 `rate_limited`.
+    pub logins_per_minute: f64,
+    /// Login attempts a client address may send at once above that rate.
+    pub login_burst: f64,
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        Self {
+            queries_per_second: 1000.0,
+            query_burst: 2000.0,
+            logins_per_minute: 120.0,
+            login_burst: 60.0,
+        }
+    }
+}
+
+/// `[logging]`: the console, the rotated `server.log`, and the slow-query log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingSection {
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a tracing filter (`KALAMDB_LOG_LEVEL`).
+    pub level: String,
+    /// `text` or `json` (`KALAMDB_LOG_FORMAT`), for the console and the file alike.
+    pub format: String,
+    /// Folder of `server.log`; default `<data_path>/logs` (`KALAMDB_LOG_DIR`).
+    pub directory: Option<PathBuf>,
+    /// Write `server.log` at all (the console always gets the log).
+    pub file: bool,
+    /// When `server.log` starts anew: `daily`, `hourly`, `size` or `never`.
+    pub rotation: String,
+    /// With `rotation = "size"`: the size in MiB at which the file rotates.
+    pub max_file_size_mb: u64,
+    /// Log files kept, the current one included; older ones are deleted.
+    pub max_files: usize,
+    /// Statements slower than this many milliseconds are logged as slow queries
+    /// (`KALAMDB_SLOW_QUERY_MS`); 0 logs every statement.
+    pub slow_query_ms: u64,
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+            directory: None,
+            file: true,
+            rotation: "daily".into(),
+            max_file_size_mb: 100,
+            max_files: 7,
+            slow_query_ms: 1000,
+        }
+    }
+}
