@@ -52,7 +52,7 @@ WORKDIR /data
 VOLUME /data
 EXPOSE 8080
 # Health endpoints answer loopback clients only; the check runs inside the container.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 \
   CMD ["kalamdb-healthcheck", "/v1/api/healthcheck"]
 ENTRYPOINT ["kalamdb-server"]
 CMD ["--config", "/config/server.toml"]
