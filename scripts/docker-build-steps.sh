@@ -17,10 +17,12 @@
 #     and the kalam CLI against it, stops it with SIGTERM as `docker stop` does, expects a clean
 #     exit, and expects the healthcheck to fail once the server is gone.
 #
-# Usage: scripts/docker-build-steps.sh [--no-build] [--debug] [--keep] [--check-only]
+# Usage: scripts/docker-build-steps.sh [--no-build] [--debug] [--bin-dir DIR] [--keep] [--check-only]
+#   (none)        build with the Dockerfile's cargo command into $CARGO_TARGET_DIR
+#                 (default ~/.cache/kalamdb-target, as in the Makefile), then run the rest
 #   --no-build    skip cargo: use the binaries already in $CARGO_TARGET_DIR
-#                 (default ~/.cache/kalamdb-target, as in the Makefile)
 #   --debug       the dev profile (the binaries `make test` builds) instead of --release
+#   --bin-dir DIR skip cargo: use kalamdb-server and kalam from DIR (frontends/server/tests/packaging.rs)
 #   --keep        keep the temporary root and the server's logs (the path is printed)
 #   --check-only  only step 1 (no build, no server)
 set -euo pipefail
@@ -44,10 +46,17 @@ HEALTH_PATH="/v1/api/healthcheck"
 # libstdc++6 is installed by the runtime stage (checked below).
 ALLOWED_LIBS_RE='^(linux-vdso\.so\.1|linux-gate\.so\.1|ld-linux.*\.so\.[0-9]+|libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libgcc_s\.so\.1|libstdc\+\+\.so\.6)$'
 
-no_build=0 debug=0 keep=0 check_only=0
-for arg in "$@"; do
+no_build=0 debug=0 keep=0 check_only=0 bin_dir=""
+while [ $# -gt 0 ]; do
+  arg="$1"
+  shift
   case "$arg" in
     --no-build) no_build=1 ;;
+    --bin-dir)
+      [ $# -gt 0 ] || { echo "docker-build-steps: --bin-dir needs a directory" >&2; exit 2; }
+      bin_dir="$1" no_build=1
+      shift
+      ;;
     --debug) debug=1 ;;
     --keep) keep=1 ;;
     --check-only) check_only=1 ;;
@@ -136,8 +145,9 @@ if [ "$debug" = 1 ]; then
   profile_dir="debug"
   build_cmd="${CARGO_BUILD/ --release/}"
 fi
+[ -n "$bin_dir" ] || bin_dir="$CARGO_TARGET_DIR/$profile_dir"
 if [ "$no_build" = 1 ]; then
-  step "builder: skipped (--no-build), using $CARGO_TARGET_DIR/$profile_dir"
+  step "builder: skipped, using the binaries in $bin_dir"
 else
   step "builder: system packages ($BUILD_PACKAGES)"
   scripts/install-deps.sh
@@ -145,8 +155,7 @@ else
   KALAMDB_BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)" $build_cmd
 fi
 for bin in "${BINARIES[@]}"; do
-  [ -x "$CARGO_TARGET_DIR/$profile_dir/$bin" ] \
-    || fail "$CARGO_TARGET_DIR/$profile_dir/$bin is missing: build it (drop --no-build)"
+  [ -x "$bin_dir/$bin" ] || fail "$bin_dir/$bin is missing: build it first (or drop --no-build)"
 done
 
 # ---- 3. runtime layout -------------------------------------------------------------------------
@@ -164,7 +173,7 @@ step "runtime: layout in $ROOT"
 chmod 0755 "$ROOT"
 mkdir -p "$ROOT/usr/local/bin" "$ROOT$DATA_DIR" "$ROOT/config"
 for bin in "${BINARIES[@]}"; do
-  install -m 0755 "$CARGO_TARGET_DIR/$profile_dir/$bin" "$ROOT/usr/local/bin/$bin"
+  install -m 0755 "$bin_dir/$bin" "$ROOT/usr/local/bin/$bin"
 done
 install -m 0755 docker/healthcheck.sh "$ROOT/usr/local/bin/kalamdb-healthcheck"
 install -m 0644 docker/server.toml "$ROOT/config/server.toml"
