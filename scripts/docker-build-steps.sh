@@ -125,12 +125,13 @@ mapfile -t CMD_ARGS < <(json_array "$(instruction CMD)")
 [ "${ENTRYPOINT[*]:-}" = "kalamdb-server" ] || fail "ENTRYPOINT is no longer [\"kalamdb-server\"]"
 [ "${CMD_ARGS[*]:-}" = "--config /config/server.toml" ] \
   || fail "CMD is no longer [\"--config\", \"/config/server.toml\"]"
-[ -f docker/server.toml ] && [ -x docker/healthcheck.sh ] \
-  || fail "docker/server.toml or the executable docker/healthcheck.sh is missing"
+if [ ! -f docker/server.toml ] || [ ! -x docker/healthcheck.sh ]; then
+  fail "docker/server.toml or the executable docker/healthcheck.sh is missing"
+fi
 
 # The compose file passes the two secrets and uses the same healthcheck.
 for key in KALAMDB_ROOT_PASSWORD KALAMDB_JWT_SECRET; do
-  grep -qE "^[[:space:]]+-?[[:space:]]*$key[:=]" docker-compose.yml \
+  grep -qE "^[[:space:]]+-?[[:space:]]*${key}[:=]" docker-compose.yml \
     || fail "docker-compose.yml does not pass $key"
 done
 grep -qF '"kalamdb-healthcheck"' docker-compose.yml || fail "docker-compose.yml has another healthcheck"
