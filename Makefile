@@ -2,7 +2,7 @@
 # Both install missing system packages first (scripts/install-deps.sh).
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/kalamdb-target
 
-.PHONY: run test build fmt
+.PHONY: run test build fmt docker-steps
 
 run:
 	scripts/install-deps.sh
@@ -17,3 +17,7 @@ build:
 
 fmt:
 	cargo fmt --all
+
+# The Dockerfile's steps without Docker (release build, then the image layout run locally).
+docker-steps:
+	scripts/docker-build-steps.sh
