@@ -32,6 +32,12 @@ fn syntax_errors_exit_1_with_invalid_sql() {
         "{}",
         out.stderr
     );
+    // psql's LINE n: caret under the token the server names.
+    assert!(
+        out.stderr.ends_with("\nLINE 1: SELEKT 1\n        ^\n"),
+        "{}",
+        out.stderr
+    );
     let out = as_root(&server.url, &["--json", "-c", "SELEKT 1"]);
     assert_eq!(out.code, Some(1));
     assert!(
