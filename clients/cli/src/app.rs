@@ -27,8 +27,11 @@ pub fn run(mut args: Args) -> Exit {
             return Exit::ConnectionFailure;
         }
     };
-    // Credentials named on the command line or in the environment win over saved ones.
-    let explicit = args.gives_credentials() || std::env::var_os("KALAM_PASSWORD").is_some();
+    // Credentials named on the command line or in the environment win over saved ones;
+    // `--save-credentials` means a password login is wanted.
+    let explicit = args.gives_credentials()
+        || args.save_credentials
+        || std::env::var_os("KALAM_PASSWORD").is_some();
     config.apply(&mut args);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -240,4 +240,15 @@ fn subscribe_prints_the_rows_then_each_change_until_ctrl_c() {
     t.wait_for_n("kalam> ", 2);
     t.line("SELECT 'after' AS w;");
     t.wait_for("│ after │");
+
+    // The SQL form, with options: only the newest row, then changes.
+    t.line("SUBSCRIBE TO app.notes OPTIONS (last_rows=1);");
+    let screen = t.wait_for_n("Listening for changes", 2);
+    let last = screen.rsplit("│ after │").next().unwrap_or_default();
+    assert!(
+        last.contains("│ second │") && !last.contains("│ first │"),
+        "{screen}"
+    );
+    t.keys(&["C-c"]);
+    t.wait_for_n("Subscription ended.", 2);
 }

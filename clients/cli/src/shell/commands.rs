@@ -7,6 +7,7 @@ use super::meta::{HELP, Meta};
 use super::{pattern, subscribe};
 use crate::render::{Expanded, table};
 use kalam_link::{HealthStatus, QueryResult, QueryResultExt};
+use kalamdb_types::ws::SubscriptionOptions;
 
 const USERS_SQL: &str = "SELECT username, role, email, storage_mode, created_at \
      FROM system.users WHERE deleted_at IS NULL ORDER BY username";
@@ -91,7 +92,13 @@ impl Shell<'_> {
             }
             Meta::Subscribe(sql) => {
                 let session = self.session;
-                subscribe::run(self.runtime, &session.client, &mut self.printer, &sql);
+                subscribe::run(
+                    self.runtime,
+                    &session.client,
+                    &mut self.printer,
+                    &sql,
+                    SubscriptionOptions::default(),
+                );
             }
             Meta::Invalid(message) => eprintln!("{message}"),
             Meta::Unknown(name) => eprintln!("Unknown command: {name}. Type \\? for help."),

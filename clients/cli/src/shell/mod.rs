@@ -196,6 +196,21 @@ impl Shell<'_> {
     fn execute(&mut self, sql: &str) -> bool {
         let session = self.session;
         let client = &session.client;
+        // `SUBSCRIBE TO` over HTTP only says how to subscribe: the shell does it.
+        if let [single] = statement::split(sql).as_slice()
+            && let Some(parsed) = subscribe::from_subscribe_to(single, self.namespace.as_deref())
+        {
+            return match parsed {
+                Ok((select, options)) => {
+                    subscribe::run(self.runtime, client, &mut self.printer, &select, options);
+                    true
+                }
+                Err(message) => {
+                    self.printer.error_text(&format!("ERROR: {message}"));
+                    false
+                }
+            };
+        }
         let outcome = query::run(
             self.runtime,
             client,

@@ -1,4 +1,5 @@
-//! `\subscribe <select>`: a live query over the WebSocket of API.md. The initial rows are
+//! `\subscribe <select>` (or the SQL form `SUBSCRIBE TO ns.t [WHERE ...] [OPTIONS (...)]`): a
+//! live query over the WebSocket of API.md. The initial rows are
 //! printed as one table once loaded (pulling further pages with `next_batch`), then each change
 //! as a line (`INSERT`, `UPDATE`, `DELETE` with the row's columns) until Ctrl-C, which
 //! unsubscribes. kalam-link has no WebSocket client yet, so the CLI speaks the protocol itself
@@ -23,10 +24,86 @@ const SUBSCRIPTION_ID: &str = "kalam-cli";
 const PING_EVERY: Duration = Duration::from_secs(4);
 
 /// Runs the subscription until Ctrl-C or the server ends it; problems are printed.
-pub fn run(runtime: &Runtime, client: &KalamClient, printer: &mut Printer, sql: &str) {
-    if let Err(message) = runtime.block_on(listen(client, printer, sql)) {
+pub fn run(
+    runtime: &Runtime,
+    client: &KalamClient,
+    printer: &mut Printer,
+    sql: &str,
+    options: SubscriptionOptions,
+) {
+    if let Err(message) = runtime.block_on(listen(client, printer, sql, options)) {
         printer.error_text(&format!("ERROR: {message}"));
     }
+}
+
+/// The SELECT and options of a `SUBSCRIBE TO ns.t [WHERE ...] [OPTIONS (k=v, ...)]`
+/// statement; a bare table name is qualified with `namespace`. `None` for other statements;
+/// `Err` for options it cannot read.
+pub fn from_subscribe_to(
+    statement: &str,
+    namespace: Option<&str>,
+) -> Option<Result<(String, SubscriptionOptions), String>> {
+    let text = statement.trim().trim_end_matches(';').trim();
+    let mut words = text.splitn(3, char::is_whitespace);
+    let (Some(first), Some(second)) = (words.next(), words.next()) else {
+        return None;
+    };
+    if !first.eq_ignore_ascii_case("subscribe") || !second.eq_ignore_ascii_case("to") {
+        return None;
+    }
+    let rest = words.next().unwrap_or_default().trim();
+    let lower = rest.to_ascii_lowercase();
+    let (target, options) = match lower.rfind("options") {
+        Some(at) if rest[at + 7..].trim_start().starts_with('(') => {
+            (rest[..at].trim(), Some(rest[at + 7..].trim()))
+        }
+        _ => (rest, None),
+    };
+    if target.is_empty() {
+        return Some(Err(
+            "SUBSCRIBE TO needs a table: SUBSCRIBE TO ns.table".into()
+        ));
+    }
+    let (table, filter) = match target.split_once(char::is_whitespace) {
+        Some((table, filter)) => (table, format!(" {}", filter.trim())),
+        None => (target, String::new()),
+    };
+    let table = match (namespace, table.contains('.')) {
+        (Some(ns), false) => format!("{ns}.{table}"),
+        _ => table.to_string(),
+    };
+    let parsed = match options {
+        Some(list) => parse_options(list),
+        None => Ok(SubscriptionOptions::default()),
+    };
+    Some(parsed.map(|o| (format!("SELECT * FROM {table}{filter}"), o)))
+}
+
+/// `(last_rows=20, batch_size=100, from_seq_id=123)`.
+fn parse_options(list: &str) -> Result<SubscriptionOptions, String> {
+    let inner = list
+        .strip_prefix('(')
+        .and_then(|l| l.strip_suffix(')'))
+        .ok_or_else(|| format!("OPTIONS must be a list in parentheses: {list}"))?;
+    let mut options = SubscriptionOptions::default();
+    for pair in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim()))
+            .ok_or_else(|| format!("option '{pair}' needs a value: name=value"))?;
+        let bad = || format!("option {key} needs a number, not '{value}'");
+        match key.as_str() {
+            "last_rows" => options.last_rows = Some(value.parse().map_err(|_| bad())?),
+            "batch_size" => options.batch_size = Some(value.parse().map_err(|_| bad())?),
+            "from_seq_id" => options.from_seq_id = Some(value.parse().map_err(|_| bad())?),
+            _ => {
+                return Err(format!(
+                    "unknown option {key}: use last_rows, batch_size or from_seq_id"
+                ));
+            }
+        }
+    }
+    Ok(options)
 }
 
 /// `ws://host:port/v1/ws` for `http://host:port` (wss for https).
@@ -61,7 +138,12 @@ fn encode(message: &ClientMessage) -> Result<Message, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn listen(client: &KalamClient, printer: &mut Printer, sql: &str) -> Result<(), String> {
+async fn listen(
+    client: &KalamClient,
+    printer: &mut Printer,
+    sql: &str,
+    options: SubscriptionOptions,
+) -> Result<(), String> {
     let token = token(client).await?;
     let url = ws_url(client.url());
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
@@ -82,7 +164,7 @@ async fn listen(client: &KalamClient, printer: &mut Printer, sql: &str) -> Resul
         subscription: SubscriptionRequest {
             id: SUBSCRIPTION_ID.into(),
             sql: sql.trim().trim_end_matches(';').to_string(),
-            options: SubscriptionOptions::default(),
+            options,
         },
     };
     let mut schema: Vec<SchemaField> = Vec::new();
@@ -283,6 +365,24 @@ mod tests {
             change_lines(&schema(), ChangeType::Delete, None, Some(old)),
             "DELETE id=7\n"
         );
+    }
+
+    #[test]
+    fn subscribe_to_becomes_a_select_with_options() {
+        let parsed = from_subscribe_to(
+            "SUBSCRIBE TO app.notes WHERE id > 1 OPTIONS (last_rows=5, from_seq_id=9);",
+            None,
+        );
+        let Some(Ok((sql, options))) = parsed else {
+            panic!("not parsed: {parsed:?}");
+        };
+        assert_eq!(sql, "SELECT * FROM app.notes WHERE id > 1");
+        assert_eq!((options.last_rows, options.from_seq_id), (Some(5), Some(9)));
+        let bare = from_subscribe_to("subscribe to notes", Some("app"));
+        assert!(matches!(bare, Some(Ok((ref s, _))) if s == "SELECT * FROM app.notes"));
+        assert!(from_subscribe_to("SELECT 1", None).is_none());
+        let bad = from_subscribe_to("SUBSCRIBE TO t OPTIONS (rows=1)", None);
+        assert!(matches!(bad, Some(Err(ref m)) if m.contains("unknown option rows")));
     }
 
     #[test]

@@ -55,10 +55,10 @@ pub fn as_root(url: &str, args: &[&str]) -> Run {
         .args(args))
 }
 
-/// A `HOME` for runs that do not care about `~/.kalam`: one directory per test process under
-/// the system temp dir. Tests that look at `~/.kalam` set `HOME` to a tempdir of their own.
+/// A `HOME` for runs that do not care about `~/.kalam` (shared, under the target directory's
+/// test scratch space). Tests that look at `~/.kalam` set `HOME` to a tempdir of their own.
 fn empty_home() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kalam-cli-home-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kalam-home");
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
