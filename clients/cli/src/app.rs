@@ -5,7 +5,7 @@ use crate::args::Args;
 use crate::config::Config;
 use crate::connect::{self, Session};
 use crate::home::KalamHome;
-use crate::output::{Exit, Printer};
+use crate::output::{self, Exit, Printer};
 use crate::query::{self, Outcome};
 use crate::shell;
 use std::io::Read;
@@ -75,6 +75,7 @@ fn read_sql(path: &std::path::Path) -> std::io::Result<String> {
 
 fn run_sql(runtime: &Runtime, session: &Session, printer: &mut Printer, sql: &str) -> Exit {
     let client = &session.client;
+    printer.display.width = output::terminal_width();
     match query::run(runtime, client, sql, None, printer.spinner) {
         Outcome::Done(Ok(response)) => {
             printer.response(&response);

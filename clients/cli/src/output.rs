@@ -126,3 +126,13 @@ impl Printer {
         }
     }
 }
+
+/// Columns of the terminal on stdout, when stdout is one (asked through rustyline, which
+/// knows how to query the terminal).
+pub fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let mut editor = rustyline::DefaultEditor::new().ok()?;
+    editor.dimensions().map(|(width, _)| usize::from(width))
+}

@@ -189,6 +189,46 @@ fn the_spinner_shows_elapsed_time_and_is_cleared_when_the_result_arrives() {
 }
 
 #[test]
+fn wide_tables_fit_the_terminal() {
+    if !tmux::available() {
+        return;
+    }
+    let Some(server) = server::start() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let wide = format!(
+        "SELECT '{}' AS a, '{}' AS b",
+        "alpha ".repeat(12).trim_end(),
+        "omega ".repeat(12).trim_end()
+    );
+    let t = Tmux::start_sized(
+        &kalam_command(
+            home.path(),
+            &[
+                "--url",
+                &server.url,
+                "--user",
+                "root",
+                "--password",
+                server::ROOT_PASSWORD,
+                "-c",
+                &wide,
+            ],
+        ),
+        80,
+        40,
+    );
+    let screen = t.wait_for("[exited 0]");
+    let table: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with(['┌', '│', '├', '└']))
+        .collect();
+    assert!(table.len() > 4, "the cells wrap onto more lines:\n{screen}");
+    assert!(table.iter().all(|l| l.chars().count() <= 80), "{screen}");
+}
+
+#[test]
 fn the_shell_does_not_open_when_the_server_is_down() {
     if !tmux::available() {
         return;

@@ -36,6 +36,11 @@ impl Tmux {
     /// Starts `command` (a shell command line) in a 200x50 terminal. When it ends, the pane
     /// shows `[exited N]` and stays open.
     pub fn start(command: &str) -> Tmux {
+        Tmux::start_sized(command, 200, 50)
+    }
+
+    /// Like [`Tmux::start`] in a terminal of `width` x `height`.
+    pub fn start_sized(command: &str, width: u16, height: u16) -> Tmux {
         let socket = format!(
             "kalam-test-{}-{}",
             std::process::id(),
@@ -45,15 +50,16 @@ impl Tmux {
         // The wrapping shell traps Ctrl-C (so it survives one sent to kalam) with a command,
         // which kalam does not inherit: kalam keeps the default SIGINT disposition.
         let script = format!("trap 'true' INT; {command}; echo \"[exited $?]\"; sleep 600");
+        let (width, height) = (width.to_string(), height.to_string());
         let out = tmux.run(&[
             "new-session",
             "-d",
             "-s",
             "t",
             "-x",
-            "200",
+            &width,
             "-y",
-            "50",
+            &height,
             "sh",
             "-c",
             &script,
