@@ -7,8 +7,11 @@ use common::tmux::{self, Tmux, kalam_command};
 use common::{as_root, server};
 use std::os::unix::fs::PermissionsExt;
 
-/// A query the server needs well over the spinner's 200 ms for.
-const SLOW: &str = "SELECT count(*) AS n FROM range(300000000);";
+/// A query the server needs seconds for; it is abandoned with Ctrl-C (the test server is
+/// stopped at the end of the test, so it does not keep computing).
+const SLOW: &str = "SELECT count(*) AS n FROM range(3000000000);";
+/// A query that takes well over the spinner's 200 ms, yet finishes.
+const SLOWISH: &str = "SELECT count(*) AS n FROM range(200000000);";
 
 fn root_shell(url: &str, home: &std::path::Path) -> Tmux {
     let tmux = Tmux::start(&kalam_command(
@@ -153,7 +156,7 @@ fn the_spinner_shows_elapsed_time_and_is_cleared_when_the_result_arrives() {
     };
     let home = tempfile::tempdir().expect("home");
     let t = root_shell(&server.url, home.path());
-    t.line("SELECT count(*) AS n FROM range(60000000);");
+    t.line(SLOWISH);
     let spinning = t.wait_for("running… ");
     let line = spinning
         .lines()
@@ -161,7 +164,7 @@ fn the_spinner_shows_elapsed_time_and_is_cleared_when_the_result_arrives() {
         .unwrap_or_default();
     assert!(line.trim_end().ends_with('s'), "{line}");
     let screen = t.wait_for("(1 row)");
-    assert!(screen.contains("60000000"), "{screen}");
+    assert!(screen.contains("200000000"), "{screen}");
     assert!(
         !screen.contains("running…"),
         "spinner left behind:\n{screen}"
