@@ -67,9 +67,9 @@ pub struct Args {
     #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Option<PathBuf>,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format [default: table]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// Same as --format json
     #[arg(long, conflicts_with = "csv")]
@@ -82,6 +82,19 @@ pub struct Args {
     /// Do not color output (also when NO_COLOR is set)
     #[arg(long)]
     pub no_color: bool,
+
+    /// Do not show the progress spinner of slow queries
+    #[arg(long)]
+    pub no_spinner: bool,
+
+    /// Settings file [default: ~/.kalam/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// After logging in with a password, save the session's tokens (never the password) in
+    /// ~/.kalam/credentials.toml so later runs need no password
+    #[arg(long, conflicts_with = "token")]
+    pub save_credentials: bool,
 }
 
 impl Args {
@@ -102,14 +115,21 @@ impl Args {
         format!("{host}:{}", self.port.unwrap_or(DEFAULT_PORT))
     }
 
-    pub fn output_format(&self) -> Format {
+    /// `--json`/`--csv`/`--format`, if any of them was given.
+    pub fn output_format(&self) -> Option<Format> {
         if self.json {
-            Format::Json
+            Some(Format::Json)
         } else if self.csv {
-            Format::Csv
+            Some(Format::Csv)
         } else {
             self.format
         }
+    }
+
+    /// True when the command line names credentials (user, password or token), so saved
+    /// credentials are not used.
+    pub fn gives_credentials(&self) -> bool {
+        self.user.is_some() || self.password.is_some() || self.token.is_some()
     }
 
     /// The user credentials are for (`None` with `--token`).
@@ -172,10 +192,13 @@ mod tests {
 
     #[test]
     fn format_flags() -> Result<(), clap::Error> {
-        assert_eq!(parse(&[])?.output_format(), Format::Table);
-        assert_eq!(parse(&["--json"])?.output_format(), Format::Json);
-        assert_eq!(parse(&["--csv"])?.output_format(), Format::Csv);
-        assert_eq!(parse(&["--format", "csv"])?.output_format(), Format::Csv);
+        assert_eq!(parse(&[])?.output_format(), None);
+        assert_eq!(parse(&["--json"])?.output_format(), Some(Format::Json));
+        assert_eq!(parse(&["--csv"])?.output_format(), Some(Format::Csv));
+        assert_eq!(
+            parse(&["--format", "csv"])?.output_format(),
+            Some(Format::Csv)
+        );
         assert!(parse(&["--json", "--csv"]).is_err());
         assert!(parse(&["-c", "SELECT 1", "-f", "x.sql"]).is_err());
         Ok(())

@@ -44,6 +44,20 @@ pub fn use_namespace(statement: &str) -> Option<String> {
     }
 }
 
+/// True for statements that change the catalog (CREATE, DROP, ALTER), after which the
+/// shell reloads the names it completes.
+pub fn is_ddl(statement: &str) -> bool {
+    let code = statement
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .unwrap_or_default();
+    let first = code.split_whitespace().next().unwrap_or_default();
+    ["create", "drop", "alter"]
+        .iter()
+        .any(|k| first.eq_ignore_ascii_case(k))
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum State {
     Code,
@@ -144,6 +158,14 @@ mod tests {
         assert!(is_complete("SELECT 1;\n  "));
         assert!(!is_complete("SELECT 1; SELECT 2"));
         assert!(!is_complete("-- just a comment;"));
+    }
+
+    #[test]
+    fn ddl_statements() {
+        assert!(is_ddl("CREATE TABLE app.t (id INT PRIMARY KEY)"));
+        assert!(is_ddl("-- new\ndrop namespace app"));
+        assert!(!is_ddl("SELECT 'create'"));
+        assert!(!is_ddl("INSERT INTO t VALUES (1)"));
     }
 
     #[test]

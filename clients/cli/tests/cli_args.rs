@@ -22,6 +22,10 @@ fn help_describes_the_terminal_and_its_options() {
         "--json",
         "--csv",
         "--no-color",
+        "--no-spinner",
+        "--config",
+        "--save-credentials",
+        "--version",
     ] {
         assert!(
             out.stdout.contains(text),

@@ -32,6 +32,12 @@ fn syntax_errors_exit_1_with_invalid_sql() {
         "{}",
         out.stderr
     );
+    // psql's LINE n: caret under the token the server names.
+    assert!(
+        out.stderr.ends_with("\nLINE 1: SELEKT 1\n        ^\n"),
+        "{}",
+        out.stderr
+    );
     let out = as_root(&server.url, &["--json", "-c", "SELEKT 1"]);
     assert_eq!(out.code, Some(1));
     assert!(
@@ -108,4 +114,39 @@ fn a_missing_file_exits_1() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn ctrl_c_stops_a_command_with_exit_1_and_no_spinner_off_a_terminal() {
+    let Some(server) = server::start() else {
+        return;
+    };
+    let child = kalam()
+        .args([
+            "--url",
+            &server.url,
+            "--user",
+            "root",
+            "--password",
+            server::ROOT_PASSWORD,
+        ])
+        .args(["-c", "SELECT count(*) FROM range(3000000000)"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn kalam");
+    // Long enough for the login and for the query to be running.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(killed.success());
+    let out: common::Run = child.wait_with_output().expect("kalam output").into();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert_eq!(
+        out.stderr, "Query cancelled (the server may still finish it).\n",
+        "stderr is not a terminal: no spinner"
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 }

@@ -7,7 +7,9 @@ use crate::health::HealthStatus;
 use crate::response::{QueryResponse, parse_auth_reply, parse_health_reply, parse_sql_reply};
 use crate::transport::{HttpTransport, TransportOptions};
 use chrono::Utc;
-use kalamdb_types::wire::{LoginRequest, LoginResponse, MeResponse, SqlRequest};
+use kalamdb_types::wire::{
+    LoginRequest, LoginResponse, MeResponse, SetupRequest, SetupStatus, SqlRequest,
+};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -222,7 +224,10 @@ impl KalamClient {
         Ok(login)
     }
 
-    async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
+    /// Trades a refresh token (e.g. one saved by a CLI) for a new token pair at
+    /// `/v1/api/auth/refresh`. Like [`login`](Self::login), the new pair is kept for later
+    /// requests of basic credentials; a caller holding JWT credentials uses the returned tokens.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
         let url = self.endpoint("/v1/api/auth/refresh");
         let reply = self
             .transport
@@ -270,6 +275,31 @@ impl KalamClient {
             Err(KalamLinkError::Auth { message, .. }) => HealthStatus::AuthFailed(message),
             Err(err) => HealthStatus::AuthFailed(err.to_string()),
         }
+    }
+
+    /// Whether the server still needs its first-run setup (`GET /v1/api/auth/status`).
+    pub async fn setup_status(&self) -> Result<SetupStatus> {
+        let url = self.endpoint("/v1/api/auth/status");
+        let reply = self.transport.get(&url, None).await?;
+        parse_auth_reply::<SetupStatus>(&url, &reply)
+    }
+
+    /// Runs the first-run setup (`POST /v1/api/auth/setup`): sets root's password and creates
+    /// the DBA user of `request`. It does not log in. Returns the server's message.
+    pub async fn setup(&self, request: &SetupRequest) -> Result<String> {
+        let url = self.endpoint("/v1/api/auth/setup");
+        let body = serde_json::to_string(request).map_err(|e| KalamLinkError::Transport {
+            url: url.clone(),
+            reason: e.to_string(),
+            source: Box::new(e),
+        })?;
+        let reply = self.transport.post_json(&url, body, None).await?;
+        let answer = parse_auth_reply::<serde_json::Value>(&url, &reply)?;
+        Ok(answer
+            .get("message")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("Setup complete")
+            .to_string())
     }
 
     fn unreachable(&self, err: &KalamLinkError) -> HealthStatus {

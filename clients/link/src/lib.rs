@@ -17,7 +17,8 @@
 //! ```
 //!
 //! Modules:
-//! - [`client`]: [`KalamClient`] and its builder: `query`, `query_with`, `health`, `login`.
+//! - [`client`]: [`KalamClient`] and its builder: `query`, `query_with`, `health`, `login`,
+//!   `refresh`, `setup_status`, `setup`.
 //! - [`auth`]: [`Auth`] credentials and the kept token pair.
 //! - [`health`]: [`HealthStatus`], the three outcomes a CLI reports.
 //! - [`response`]: [`QueryResponse`] and the mapping of HTTP answers to results or errors.
@@ -45,7 +46,9 @@ pub use response::QueryResponse;
 pub use row::{QueryResultExt, Row};
 
 /// The wire models and types this crate's API is made of.
-pub use kalamdb_types::wire::{QueryResult, SchemaField, SqlResponse};
+pub use kalamdb_types::wire::{
+    LoginResponse, QueryResult, SchemaField, SetupRequest, SetupStatus, SqlResponse,
+};
 pub use kalamdb_types::{ErrorCode, KalamDataType};
 
 /// The `chrono` version timestamps are returned in.

@@ -1,24 +1,28 @@
 //! Table output, the default: each result as a box table in the server's column order with
 //! `NULL` for nulls and numbers right-aligned, then `(N rows)`; DDL/DML results as the server's
-//! message and `Query OK, N rows affected`; finally `Took: X.XXX ms` (server time).
+//! message and `Query OK, N rows affected`; finally `Took: X.XXX ms` (server time) when timing
+//! is on. Tables wider than the terminal wrap their cells to fit it, or switch to the expanded
+//! layout when `\x auto` is set.
 
-use super::{cell, has_rows};
-use comfy_table::{Cell, CellAlignment, Table};
+use super::{Display, Expanded, cell, expanded, has_rows};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 use kalam_link::{QueryResponse, QueryResult};
 
 /// Box lines without separators between data rows:
 /// borders `│ │ ─ ─`, header `├ ─ ┼ ┤`, inner `│`, corners `┬ ┴ ┌ ┐ └ ┘`.
 const BOX_PRESET: &str = "││──├─┼┤│    ┬┴┌┐└┘";
 
-pub fn render_response(response: &QueryResponse) -> String {
+pub fn render_response(display: &Display, response: &QueryResponse) -> String {
     // Results are separated by an empty line; the timing follows the last one directly.
     let mut text = response
         .results
         .iter()
-        .map(render_result)
+        .map(|r| render_result_with(display, r))
         .collect::<Vec<_>>()
         .join("\n");
-    text.push_str(&took(response.took));
+    if display.timing {
+        text.push_str(&took(response.took));
+    }
     text
 }
 
@@ -27,7 +31,12 @@ pub fn took(ms: f64) -> String {
     format!("Took: {ms:.3} ms")
 }
 
+/// A result as a plain table (no width limit).
 pub fn render_result(result: &QueryResult) -> String {
+    render_result_with(&Display::default(), result)
+}
+
+fn render_result_with(display: &Display, result: &QueryResult) -> String {
     if !has_rows(result) {
         let mut text = String::new();
         if let Some(message) = &result.message {
@@ -42,9 +51,28 @@ pub fn render_result(result: &QueryResult) -> String {
         return text;
     }
     let rows = result.rows.as_deref().unwrap_or_default();
+    if display.expanded == Expanded::On {
+        return expanded::render_result(result);
+    }
     let mut text = String::new();
     if !result.schema.is_empty() {
-        text.push_str(&table(result).to_string());
+        let natural = table(result).to_string();
+        let too_wide = display
+            .width
+            .is_some_and(|w| natural.lines().any(|l| l.chars().count() > w));
+        if too_wide && display.expanded == Expanded::Auto && !rows.is_empty() {
+            return expanded::render_result(result);
+        }
+        match display.width.and_then(|w| u16::try_from(w).ok()) {
+            Some(width) if too_wide => {
+                let mut fitted = table(result);
+                fitted
+                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(width);
+                text.push_str(&fitted.to_string());
+            }
+            _ => text.push_str(&natural),
+        }
         text.push('\n');
     }
     text.push_str(&format!("({} {})\n", rows.len(), plural(rows.len())));
@@ -108,10 +136,13 @@ mod tests {
 
     #[test]
     fn rows_render_as_a_box_table() {
-        let text = render_response(&QueryResponse {
-            results: vec![messages()],
-            took: 3.2171,
-        });
+        let text = render_response(
+            &Display::default(),
+            &QueryResponse {
+                results: vec![messages()],
+                took: 3.2171,
+            },
+        );
         let expected = "\
 ┌──────┬───────┬───────┬──────────────────────────┐
 │ id   │ body  │ score │ created_at               │
@@ -153,10 +184,56 @@ Took: 3.217 ms";
             render_result(&inserted),
             "Inserted 1 row(s)\nQuery OK, 1 row affected\n"
         );
-        let text = render_response(&QueryResponse {
-            results: vec![created, inserted],
-            took: 0.25,
-        });
+        let text = render_response(
+            &Display::default(),
+            &QueryResponse {
+                results: vec![created, inserted],
+                took: 0.25,
+            },
+        );
         assert!(text.ends_with("successfully\nQuery OK, 0 rows affected\n\nInserted 1 row(s)\nQuery OK, 1 row affected\nTook: 0.250 ms"), "{text}");
+    }
+
+    #[test]
+    fn wide_tables_fit_the_width_or_turn_expanded() {
+        let long = "word ".repeat(30);
+        let wide = result(json!({
+            "schema": [
+                {"name":"id","data_type":"Int","index":0},
+                {"name":"body","data_type":"Text","index":1}
+            ],
+            "rows": [[1, long]], "row_count": 1
+        }));
+        let response = QueryResponse {
+            results: vec![wide],
+            took: 1.0,
+        };
+        let fitted = render_response(
+            &Display {
+                width: Some(60),
+                ..Display::default()
+            },
+            &response,
+        );
+        assert!(fitted.lines().all(|l| l.chars().count() <= 60), "{fitted}");
+        assert!(fitted.contains("(1 row)"), "{fitted}");
+        let auto = render_response(
+            &Display {
+                width: Some(60),
+                expanded: Expanded::Auto,
+                timing: false,
+                ..Display::default()
+            },
+            &response,
+        );
+        assert!(auto.starts_with("-[ RECORD 1 ]"), "{auto}");
+        let untimed = render_response(
+            &Display {
+                timing: false,
+                ..Display::default()
+            },
+            &response,
+        );
+        assert!(!untimed.contains("Took:"), "{untimed}");
     }
 }

@@ -4,6 +4,7 @@
 
 #[path = "../../../link/tests/common/server.rs"]
 pub mod server;
+pub mod tmux;
 
 use std::process::{Command, Output};
 
@@ -24,10 +25,12 @@ impl From<Output> for Run {
     }
 }
 
-/// `kalam` with a clean environment (no tokens, passwords or NO_COLOR from the caller).
+/// `kalam` with a clean environment (no tokens, passwords or NO_COLOR from the caller) and
+/// a `HOME` of its own, so no real `~/.kalam` is read or written.
 pub fn kalam() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kalam"));
-    cmd.env_remove("KALAM_TOKEN")
+    cmd.env("HOME", empty_home())
+        .env_remove("KALAM_TOKEN")
         .env_remove("KALAM_PASSWORD")
         .env_remove("NO_COLOR")
         .stdin(std::process::Stdio::null());
@@ -50,4 +53,12 @@ pub fn as_root(url: &str, args: &[&str]) -> Run {
             server::ROOT_PASSWORD,
         ])
         .args(args))
+}
+
+/// A `HOME` for runs that do not care about `~/.kalam` (shared, under the target directory's
+/// test scratch space). Tests that look at `~/.kalam` set `HOME` to a tempdir of their own.
+fn empty_home() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("kalam-home");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
 }

@@ -54,6 +54,15 @@ pub fn server_binary() -> Option<PathBuf> {
 
 /// Starts a server, or returns `None` (after printing why) when the binary is not built.
 pub fn start() -> Option<TestServer> {
+    start_with_root_password(Some(ROOT_PASSWORD))
+}
+
+/// Starts a server whose root has no password yet, so it needs the first-run setup.
+pub fn start_needing_setup() -> Option<TestServer> {
+    start_with_root_password(None)
+}
+
+fn start_with_root_password(root_password: Option<&str>) -> Option<TestServer> {
     let Some(binary) = server_binary() else {
         let note = "kalamdb-server binary not found (build it with \
                     `cargo build -p kalamdb-server --bin kalamdb-server` or set KALAMDB_SERVER_BIN)";
@@ -66,11 +75,15 @@ pub fn start() -> Option<TestServer> {
     let data = tempfile::tempdir().expect("temporary data directory");
     let log_path = data.path().join("server.stderr.log");
     let log = std::fs::File::create(&log_path).expect("server log file");
-    let mut child = Command::new(&binary)
+    let mut command = Command::new(&binary);
+    match root_password {
+        Some(password) => command.env("KALAMDB_ROOT_PASSWORD", password),
+        None => command.env_remove("KALAMDB_ROOT_PASSWORD"),
+    };
+    let mut child = command
         .env("KALAMDB_SERVER_HOST", "127.0.0.1")
         .env("KALAMDB_SERVER_PORT", "0")
         .env("KALAMDB_DATA_DIR", data.path().join("data"))
-        .env("KALAMDB_ROOT_PASSWORD", ROOT_PASSWORD)
         .env("KALAMDB_BCRYPT_COST", "4")
         .env("KALAMDB_LOG_LEVEL", "warn")
         .stdin(Stdio::null())

@@ -1,0 +1,398 @@
+//! `\subscribe <select>` (or the SQL form `SUBSCRIBE TO ns.t [WHERE ...] [OPTIONS (...)]`): a
+//! live query over the WebSocket of API.md. The initial rows are
+//! printed as one table once loaded (pulling further pages with `next_batch`), then each change
+//! as a line (`INSERT`, `UPDATE`, `DELETE` with the row's columns) until Ctrl-C, which
+//! unsubscribes. kalam-link has no WebSocket client yet, so the CLI speaks the protocol itself
+//! with the shared `kalamdb_types::ws` messages; it should move to kalam-link's subscriptions
+//! once those exist.
+
+use crate::output::Printer;
+use crate::render::{cell, table};
+use futures::{SinkExt, StreamExt};
+use kalam_link::{Auth, KalamClient, QueryResult, SchemaField};
+use kalamdb_types::ws::{
+    ChangeType, ClientMessage, Protocol, RowObject, ServerMessage, SubscriptionOptions,
+    SubscriptionRequest,
+};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+use tokio_tungstenite::tungstenite::Message;
+
+const SUBSCRIPTION_ID: &str = "kalam-cli";
+/// The server drops clients silent for 10 s.
+const PING_EVERY: Duration = Duration::from_secs(4);
+
+/// Runs the subscription until Ctrl-C or the server ends it; problems are printed.
+pub fn run(
+    runtime: &Runtime,
+    client: &KalamClient,
+    printer: &mut Printer,
+    sql: &str,
+    options: SubscriptionOptions,
+) {
+    if let Err(message) = runtime.block_on(listen(client, printer, sql, options)) {
+        printer.error_text(&format!("ERROR: {message}"));
+    }
+}
+
+/// The SELECT and options of a `SUBSCRIBE TO ns.t [WHERE ...] [OPTIONS (k=v, ...)]`
+/// statement; a bare table name is qualified with `namespace`. `None` for other statements;
+/// `Err` for options it cannot read.
+pub fn from_subscribe_to(
+    statement: &str,
+    namespace: Option<&str>,
+) -> Option<Result<(String, SubscriptionOptions), String>> {
+    let text = statement.trim().trim_end_matches(';').trim();
+    let mut words = text.splitn(3, char::is_whitespace);
+    let (Some(first), Some(second)) = (words.next(), words.next()) else {
+        return None;
+    };
+    if !first.eq_ignore_ascii_case("subscribe") || !second.eq_ignore_ascii_case("to") {
+        return None;
+    }
+    let rest = words.next().unwrap_or_default().trim();
+    let lower = rest.to_ascii_lowercase();
+    let (target, options) = match lower.rfind("options") {
+        Some(at) if rest[at + 7..].trim_start().starts_with('(') => {
+            (rest[..at].trim(), Some(rest[at + 7..].trim()))
+        }
+        _ => (rest, None),
+    };
+    if target.is_empty() {
+        return Some(Err(
+            "SUBSCRIBE TO needs a table: SUBSCRIBE TO ns.table".into()
+        ));
+    }
+    let (table, filter) = match target.split_once(char::is_whitespace) {
+        Some((table, filter)) => (table, format!(" {}", filter.trim())),
+        None => (target, String::new()),
+    };
+    let table = match (namespace, table.contains('.')) {
+        (Some(ns), false) => format!("{ns}.{table}"),
+        _ => table.to_string(),
+    };
+    let parsed = match options {
+        Some(list) => parse_options(list),
+        None => Ok(SubscriptionOptions::default()),
+    };
+    Some(parsed.map(|o| (format!("SELECT * FROM {table}{filter}"), o)))
+}
+
+/// `(last_rows=20, batch_size=100, from_seq_id=123)`.
+fn parse_options(list: &str) -> Result<SubscriptionOptions, String> {
+    let inner = list
+        .strip_prefix('(')
+        .and_then(|l| l.strip_suffix(')'))
+        .ok_or_else(|| format!("OPTIONS must be a list in parentheses: {list}"))?;
+    let mut options = SubscriptionOptions::default();
+    for pair in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim()))
+            .ok_or_else(|| format!("option '{pair}' needs a value: name=value"))?;
+        let bad = || format!("option {key} needs a number, not '{value}'");
+        match key.as_str() {
+            "last_rows" => options.last_rows = Some(value.parse().map_err(|_| bad())?),
+            "batch_size" => options.batch_size = Some(value.parse().map_err(|_| bad())?),
+            "from_seq_id" => options.from_seq_id = Some(value.parse().map_err(|_| bad())?),
+            _ => {
+                return Err(format!(
+                    "unknown option {key}: use last_rows, batch_size or from_seq_id"
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// `ws://host:port/v1/ws` for `http://host:port` (wss for https).
+pub fn ws_url(http_url: &str) -> String {
+    let rest = http_url
+        .strip_prefix("https://")
+        .map(|r| format!("wss://{r}"))
+        .or_else(|| {
+            http_url
+                .strip_prefix("http://")
+                .map(|r| format!("ws://{r}"))
+        })
+        .unwrap_or_else(|| http_url.to_string());
+    format!("{rest}/v1/ws")
+}
+
+async fn token(client: &KalamClient) -> Result<String, String> {
+    match client.auth() {
+        Auth::Jwt(token) => Ok(token.clone()),
+        Auth::Basic { .. } => client
+            .login()
+            .await
+            .map(|login| login.access_token)
+            .map_err(|e| e.to_string()),
+        Auth::None => Err("live queries need a logged-in user".into()),
+    }
+}
+
+fn encode(message: &ClientMessage) -> Result<Message, String> {
+    serde_json::to_string(message)
+        .map(Message::text)
+        .map_err(|e| e.to_string())
+}
+
+async fn listen(
+    client: &KalamClient,
+    printer: &mut Printer,
+    sql: &str,
+    options: SubscriptionOptions,
+) -> Result<(), String> {
+    let token = token(client).await?;
+    let url = ws_url(client.url());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .map_err(|e| format!("could not open the live-query connection {url}: {e}"))?;
+    let authenticate = ClientMessage::Authenticate {
+        method: Some("jwt".into()),
+        token: Some(token),
+        protocol: Some(Protocol {
+            serialization: "json".into(),
+            compression: "none".into(),
+        }),
+    };
+    ws.send(encode(&authenticate)?)
+        .await
+        .map_err(|e| e.to_string())?;
+    let subscribe = ClientMessage::Subscribe {
+        subscription: SubscriptionRequest {
+            id: SUBSCRIPTION_ID.into(),
+            sql: sql.trim().trim_end_matches(';').to_string(),
+            options,
+        },
+    };
+    let mut schema: Vec<SchemaField> = Vec::new();
+    let mut initial: Vec<RowObject> = Vec::new();
+    let mut subscribed = false;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut pings = tokio::time::interval(PING_EVERY);
+    loop {
+        let frame = tokio::select! {
+            frame = ws.next() => frame,
+            _ = &mut ctrl_c => {
+                let bye = ClientMessage::Unsubscribe { subscription_id: SUBSCRIPTION_ID.into() };
+                let _ = ws.send(encode(&bye)?).await;
+                let _ = ws.close(None).await;
+                eprintln!("Subscription ended.");
+                return Ok(());
+            }
+            _ = pings.tick() => {
+                let _ = ws.send(encode(&ClientMessage::Ping)?).await;
+                continue;
+            }
+        };
+        let text = match frame {
+            None | Some(Ok(Message::Close(_))) => {
+                return Err("the server closed the live-query connection".into());
+            }
+            Some(Err(e)) => return Err(format!("live-query connection failed: {e}")),
+            Some(Ok(Message::Text(text))) => text.as_str().to_string(),
+            Some(Ok(_)) => continue,
+        };
+        let message: ServerMessage = serde_json::from_str(&text)
+            .map_err(|e| format!("unexpected live-query message ({e}): {text}"))?;
+        match message {
+            ServerMessage::AuthSuccess { .. } if !subscribed => {
+                subscribed = true;
+                ws.send(encode(&subscribe)?)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            ServerMessage::AuthError { message } => {
+                return Err(format!("live-query authentication failed: {message}"));
+            }
+            ServerMessage::SubscriptionAck {
+                schema: fields,
+                batch_control,
+                ..
+            } => {
+                schema = fields;
+                if batch_control.has_more {
+                    request_more(&mut ws, batch_control.last_seq_id).await?;
+                }
+            }
+            ServerMessage::InitialDataBatch {
+                rows,
+                batch_control,
+                ..
+            } => {
+                initial.extend(rows);
+                if batch_control.has_more {
+                    request_more(&mut ws, batch_control.last_seq_id).await?;
+                } else {
+                    let result = as_result(&schema, &initial);
+                    printer.text(&table::render_result(&result));
+                    initial.clear();
+                    eprintln!("Listening for changes; press Ctrl-C to stop.");
+                }
+            }
+            ServerMessage::Change {
+                change_type,
+                rows,
+                old_values,
+                ..
+            } => {
+                let lines = change_lines(&schema, change_type, rows, old_values);
+                printer.text(&lines);
+            }
+            ServerMessage::Error { code, message, .. } => {
+                return Err(format!("{code}: {message}"));
+            }
+            ServerMessage::AuthSuccess { .. } | ServerMessage::Pong => {}
+        }
+    }
+}
+
+async fn request_more<S>(ws: &mut S, last_seq_id: Option<i64>) -> Result<(), String>
+where
+    S: SinkExt<Message> + Unpin,
+    S::Error: std::fmt::Display,
+{
+    let next = ClientMessage::NextBatch {
+        subscription_id: SUBSCRIPTION_ID.into(),
+        last_seq_id,
+    };
+    ws.send(encode(&next)?).await.map_err(|e| e.to_string())
+}
+
+/// Column order: the subscription's schema, else the row's own keys.
+fn columns(schema: &[SchemaField], row: Option<&RowObject>) -> Vec<String> {
+    if schema.is_empty() {
+        row.map(|r| r.keys().cloned().collect()).unwrap_or_default()
+    } else {
+        schema.iter().map(|f| f.name.clone()).collect()
+    }
+}
+
+fn as_result(schema: &[SchemaField], rows: &[RowObject]) -> QueryResult {
+    let names = columns(schema, rows.first());
+    let fields: Vec<SchemaField> = if schema.is_empty() {
+        names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| SchemaField {
+                name: name.clone(),
+                data_type: kalam_link::KalamDataType::Text,
+                index,
+                flags: Vec::new(),
+            })
+            .collect()
+    } else {
+        schema.to_vec()
+    };
+    let cells: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|row| {
+            names
+                .iter()
+                .map(|n| row.get(n).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    QueryResult {
+        schema: fields,
+        row_count: cells.len(),
+        rows: Some(cells),
+        ..QueryResult::default()
+    }
+}
+
+/// `INSERT id=1, body=hello` per row; updates show the new row, deletes the old values.
+fn change_lines(
+    schema: &[SchemaField],
+    change: ChangeType,
+    rows: Option<Vec<RowObject>>,
+    old_values: Option<Vec<RowObject>>,
+) -> String {
+    let (label, rows) = match change {
+        ChangeType::Insert => ("INSERT", rows.unwrap_or_default()),
+        ChangeType::Update => ("UPDATE", rows.unwrap_or_default()),
+        ChangeType::Delete => ("DELETE", old_values.unwrap_or_default()),
+    };
+    let mut text = String::new();
+    for row in &rows {
+        let names = columns(schema, Some(row));
+        let pairs: Vec<String> = names
+            .iter()
+            .filter(|n| row.contains_key(n.as_str()))
+            .map(|n| {
+                let field = schema.iter().find(|f| &f.name == n);
+                let value = row.get(n).unwrap_or(&Value::Null);
+                let shown = cell::text(field, value).unwrap_or_else(|| "NULL".into());
+                format!("{n}={shown}")
+            })
+            .collect();
+        text.push_str(&format!("{label} {}\n", pairs.join(", ")));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Vec<SchemaField> {
+        serde_json::from_value(json!([
+            {"name":"id","data_type":"BigInt","index":0},
+            {"name":"at","data_type":"Timestamp","index":1}
+        ]))
+        .unwrap_or_default()
+    }
+
+    fn row(value: Value) -> RowObject {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn changes_print_one_line_per_row_in_schema_order() {
+        let rows = vec![row(
+            json!({"at": 1714564800000000_i64, "id": "7", "_seq": "9"}),
+        )];
+        assert_eq!(
+            change_lines(&schema(), ChangeType::Insert, Some(rows), None),
+            "INSERT id=7, at=2024-05-01T12:00:00Z\n"
+        );
+        let old = vec![row(json!({"id": "7", "_seq": "9"}))];
+        assert_eq!(
+            change_lines(&schema(), ChangeType::Delete, None, Some(old)),
+            "DELETE id=7\n"
+        );
+    }
+
+    #[test]
+    fn subscribe_to_becomes_a_select_with_options() {
+        let parsed = from_subscribe_to(
+            "SUBSCRIBE TO app.notes WHERE id > 1 OPTIONS (last_rows=5, from_seq_id=9);",
+            None,
+        );
+        let Some(Ok((sql, options))) = parsed else {
+            panic!("not parsed: {parsed:?}");
+        };
+        assert_eq!(sql, "SELECT * FROM app.notes WHERE id > 1");
+        assert_eq!((options.last_rows, options.from_seq_id), (Some(5), Some(9)));
+        let bare = from_subscribe_to("subscribe to notes", Some("app"));
+        assert!(matches!(bare, Some(Ok((ref s, _))) if s == "SELECT * FROM app.notes"));
+        assert!(from_subscribe_to("SELECT 1", None).is_none());
+        let bad = from_subscribe_to("SUBSCRIBE TO t OPTIONS (rows=1)", None);
+        assert!(matches!(bad, Some(Err(ref m)) if m.contains("unknown option rows")));
+    }
+
+    #[test]
+    fn initial_rows_become_a_table_and_urls_a_websocket() {
+        let result = as_result(&schema(), &[row(json!({"id": "1", "at": null}))]);
+        assert_eq!(result.rows, Some(vec![vec![json!("1"), Value::Null]]));
+        assert_eq!(ws_url("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/v1/ws");
+        assert_eq!(
+            ws_url("https://db.example.com"),
+            "wss://db.example.com/v1/ws"
+        );
+    }
+}
