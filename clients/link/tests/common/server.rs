@@ -11,7 +11,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,16 +21,34 @@ const READY_PREFIX: &str = "KalamDB server listening on http://";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestServer {
-    child: Child,
+    child: Option<Child>,
     pub url: String,
     pub port: u16,
-    _data: tempfile::TempDir,
+    binary: PathBuf,
+    data: tempfile::TempDir,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
+    }
+}
+
+impl TestServer {
+    /// Kills the server process (its data stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server and starts it again on the same port with the same data directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, port) = spawn(&self.binary, self.data.path(), self.port);
+        assert_eq!(port, self.port, "restarted server moved to another port");
+        self.child = Some(child);
     }
 }
 
@@ -64,12 +82,28 @@ pub fn start() -> Option<TestServer> {
         return None;
     };
     let data = tempfile::tempdir().expect("temporary data directory");
-    let log_path = data.path().join("server.stderr.log");
-    let log = std::fs::File::create(&log_path).expect("server log file");
-    let mut child = Command::new(&binary)
+    let (child, port) = spawn(&binary, data.path(), 0);
+    Some(TestServer {
+        child: Some(child),
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+        binary,
+        data,
+    })
+}
+
+/// Starts the binary on `port` (0: any) over `dir`; returns the process and its port.
+fn spawn(binary: &Path, dir: &Path, port: u16) -> (Child, u16) {
+    let log_path = dir.join("server.stderr.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .expect("server log file");
+    let mut child = Command::new(binary)
         .env("KALAMDB_SERVER_HOST", "127.0.0.1")
-        .env("KALAMDB_SERVER_PORT", "0")
-        .env("KALAMDB_DATA_DIR", data.path().join("data"))
+        .env("KALAMDB_SERVER_PORT", port.to_string())
+        .env("KALAMDB_DATA_DIR", dir.join("data"))
         .env("KALAMDB_ROOT_PASSWORD", ROOT_PASSWORD)
         .env("KALAMDB_BCRYPT_COST", "4")
         .env("KALAMDB_LOG_LEVEL", "warn")
@@ -93,21 +127,15 @@ pub fn start() -> Option<TestServer> {
             }
         }
     });
-    let port = match rx.recv_timeout(START_TIMEOUT) {
-        Ok(Some(port)) => port,
+    match rx.recv_timeout(START_TIMEOUT) {
+        Ok(Some(port)) => (child, port),
         _ => {
             let _ = child.kill();
             let _ = child.wait();
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
             panic!("kalamdb-server did not report its port; its stderr:\n{log}");
         }
-    };
-    Some(TestServer {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        port,
-        _data: data,
-    })
+    }
 }
 
 /// A URL nobody listens on: a port that was just bound and released.
