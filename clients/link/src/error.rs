@@ -133,6 +133,7 @@ impl KalamLinkError {
 
 /// The innermost cause of an error chain, e.g. `Connection refused (os error 111)` rather than
 /// `error sending request for url (...)`.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut current = err;
     while let Some(next) = current.source() {

@@ -198,8 +198,8 @@ async fn a_restart_resumes_after_the_last_seq_without_loss_or_repeats() {
     // A long first retry delay, so the row inserted right after the restart is written while
     // the subscription is still disconnected and must come back through the resume.
     let policy = ReconnectPolicy {
-        initial_delay: Duration::from_secs(3),
-        max_delay: Duration::from_secs(3),
+        initial_delay: Duration::from_secs(5),
+        max_delay: Duration::from_secs(5),
         ..ReconnectPolicy::default()
     };
     let mut sub = client

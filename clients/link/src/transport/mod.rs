@@ -27,9 +27,10 @@ impl HttpReply {
 /// Settings every transport honours.
 #[derive(Clone, Debug)]
 pub(crate) struct TransportOptions {
-    /// Whole-request limit (native only: `fetch` has no timeout of its own).
+    /// Whole-request limit.
     pub timeout: Duration,
-    /// Limit for establishing a connection (native only).
+    /// Limit for establishing a connection (native only: `fetch` does not expose the connect).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub connect_timeout: Duration,
 }
 

@@ -15,6 +15,19 @@ extern "C" {
 
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &js_sys::Function, millis: i32) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// Clears its timer when dropped, so an abandoned sleep (a request that answered before its
+/// timeout, a ping timer of a closed subscription) does not keep Node's event loop alive.
+struct TimerGuard(JsValue);
+
+impl Drop for TimerGuard {
+    fn drop(&mut self) {
+        clear_timeout(&self.0);
+    }
 }
 
 /// The text of a JavaScript error value (`err.message`, else its string form).
@@ -40,15 +53,19 @@ pub(crate) fn js_error_text(value: &JsValue) -> String {
         .unwrap_or_else(|| format!("{value:?}"))
 }
 
-pub(crate) struct HttpTransport;
+pub(crate) struct HttpTransport {
+    timeout: std::time::Duration,
+}
 
 impl HttpTransport {
-    pub fn new(_options: &TransportOptions) -> Result<Self> {
-        Ok(Self)
+    pub fn new(options: &TransportOptions) -> Result<Self> {
+        Ok(Self {
+            timeout: options.timeout,
+        })
     }
 
     pub async fn get(&self, url: &str, bearer: Option<&str>) -> Result<HttpReply> {
-        send(url, "GET", None, bearer).await
+        self.limited(url, send(url, "GET", None, bearer)).await
     }
 
     pub async fn post_json(
@@ -57,7 +74,24 @@ impl HttpTransport {
         body: String,
         bearer: Option<&str>,
     ) -> Result<HttpReply> {
-        send(url, "POST", Some(body), bearer).await
+        self.limited(url, send(url, "POST", Some(body), bearer))
+            .await
+    }
+
+    /// `fetch` has no timeout of its own: race it against a timer.
+    async fn limited(
+        &self,
+        url: &str,
+        request: impl std::future::Future<Output = Result<HttpReply>>,
+    ) -> Result<HttpReply> {
+        use futures::FutureExt;
+        let request = request.fuse();
+        let timer = sleep(self.timeout).fuse();
+        futures::pin_mut!(request, timer);
+        futures::select! {
+            reply = request => reply,
+            _ = timer => Err(KalamLinkError::Timeout { url: url.into() }),
+        }
     }
 }
 
@@ -127,9 +161,11 @@ where
 
 pub(crate) async fn sleep(duration: std::time::Duration) {
     let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);
+    let mut handle = JsValue::UNDEFINED;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        set_timeout(&resolve, millis);
+        handle = set_timeout(&resolve, millis);
     });
+    let _guard = TimerGuard(handle);
     let _ = JsFuture::from(promise).await;
 }
 
