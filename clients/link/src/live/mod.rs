@@ -188,7 +188,7 @@ pub(crate) async fn subscribe(
         stop: stop_rx,
         ready: Some(ready_tx),
     };
-    crate::transport::spawn(task.run());
+    crate::transport::spawn(task.run())?;
     let subscription = LiveSubscription {
         id,
         events,
@@ -216,5 +216,21 @@ mod tests {
         assert_eq!(policy.delay(5), Duration::from_millis(3200));
         assert_eq!(policy.delay(6), Duration::from_secs(5));
         assert_eq!(policy.delay(1000), Duration::from_secs(5));
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn subscribing_outside_a_tokio_runtime_is_an_error_not_a_panic() {
+        let client = KalamClient::builder("http://127.0.0.1:9")
+            .build()
+            .expect("client");
+        let outcome = futures::executor::block_on(
+            client.subscribe("SELECT * FROM app.t", SubscribeOptions::default()),
+        );
+        assert!(
+            matches!(&outcome, Err(KalamLinkError::Subscription { code, message })
+                if code == "SUBSCRIPTION_FAILED" && message.contains("tokio runtime")),
+            "{outcome:?}"
+        );
     }
 }

@@ -74,12 +74,18 @@ fn map_error(url: &str, err: reqwest::Error) -> KalamLinkError {
     }
 }
 
-/// Runs a subscription's task on the current tokio runtime.
-pub(crate) fn spawn<F>(task: F)
+/// Runs a subscription's task on the current tokio runtime; an error (not a panic) outside one.
+pub(crate) fn spawn<F>(task: F) -> Result<()>
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    tokio::spawn(task);
+    let runtime =
+        tokio::runtime::Handle::try_current().map_err(|e| KalamLinkError::Subscription {
+            code: "SUBSCRIPTION_FAILED".into(),
+            message: format!("subscribe must be called inside a tokio runtime: {e}"),
+        })?;
+    runtime.spawn(task);
+    Ok(())
 }
 
 pub(crate) async fn sleep(duration: std::time::Duration) {

@@ -152,11 +152,12 @@ async fn send(
 }
 
 /// Runs a subscription's task on the JavaScript event loop.
-pub(crate) fn spawn<F>(task: F)
+pub(crate) fn spawn<F>(task: F) -> Result<()>
 where
     F: std::future::Future<Output = ()> + 'static,
 {
     wasm_bindgen_futures::spawn_local(task);
+    Ok(())
 }
 
 pub(crate) async fn sleep(duration: std::time::Duration) {
