@@ -98,3 +98,19 @@ test('after a server restart the subscription resumes without loss or repeats', 
   assert.deepEqual(delivered.sort(), [...before, '10', '11'].sort());
   assert.deepEqual(current.map((r) => r.id), [...before, '10', '11']);
 });
+
+test('without reconnecting, a lost connection ends the subscription with an error', { skip }, async () => {
+  const errors = [];
+  let current = null;
+  await client.live('SELECT * FROM chat.messages', (rows) => {
+    current = rows;
+  }, { reconnect: false, onError: (err) => errors.push(err) });
+  await waitFor(() => current !== null, 'the initial rows');
+  await server.stop();
+  await waitFor(() => errors.length === 1, 'the error');
+  assert.equal(errors[0].code, 'SUBSCRIPTION_FAILED');
+  assert.match(errors[0].message, /connection lost/);
+  // disconnect() ends what is left and the client can still report health.
+  await client.disconnect();
+  assert.equal((await client.health()).status, 'unreachable');
+});
