@@ -21,7 +21,8 @@
 //! - [`client`]: [`KalamClient`] and its builder: `query`, `query_with`, `prepare`,
 //!   `subscribe`, `health`, `login`.
 //! - [`prepared`]: [`PreparedStatement`], one SQL text executed with many parameter sets.
-//! - [`live`]: [`LiveSubscription`], [`LiveEvent`], [`LiveRows`]: subscriptions with resume.
+//! - [`live`]: [`LiveSubscription`], [`LiveEvent`], [`LiveRows`], [`LiveRowExt`]:
+//!   subscriptions with resume, and typed reads of their rows.
 //! - [`auth`]: [`Auth`] credentials and the kept token pair.
 //! - [`health`]: [`HealthStatus`], the three outcomes a CLI reports.
 //! - [`response`]: [`QueryResponse`] and the mapping of HTTP answers to results or errors.
@@ -47,7 +48,8 @@ pub use client::{KalamClient, KalamClientBuilder};
 pub use error::{KalamLinkError, Result};
 pub use health::HealthStatus;
 pub use live::{
-    LiveEvent, LiveRows, LiveSubscription, ReconnectPolicy, StopHandle, SubscribeOptions,
+    LiveEvent, LiveRowExt, LiveRows, LiveSubscription, ReconnectPolicy, StopHandle,
+    SubscribeOptions,
 };
 pub use prepared::PreparedStatement;
 pub use response::QueryResponse;

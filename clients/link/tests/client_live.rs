@@ -6,8 +6,8 @@ mod common;
 
 use common::server::{self, ROOT_PASSWORD, TestServer};
 use kalam_link::{
-    Auth, KalamClient, KalamLinkError, LiveEvent, LiveRows, LiveSubscription, ReconnectPolicy,
-    RowObject, SubscribeOptions,
+    Auth, KalamClient, KalamLinkError, LiveEvent, LiveRowExt, LiveRows, LiveSubscription,
+    ReconnectPolicy, RowObject, SubscribeOptions,
 };
 use std::time::Duration;
 
@@ -116,6 +116,12 @@ async fn initial_pages_then_changes_arrive_in_order() {
         matches!(&event, LiveEvent::Insert { rows } if ids(rows) == ["4"]),
         "{event:?}"
     );
+    if let LiveEvent::Insert { rows } = &event {
+        // Typed reads: the BIGINT arrives as text and decodes to i64.
+        assert_eq!(rows[0].get_i64("id").expect("id"), Some(4));
+        assert_eq!(rows[0].get_str("body").expect("body"), Some("m4"));
+        assert!(rows[0].seq().is_some());
+    }
     client
         .query("UPDATE app.msgs SET body = 'edited' WHERE id = 2")
         .await
@@ -215,7 +221,7 @@ async fn a_restart_resumes_after_the_last_seq_without_loss_or_repeats() {
         match next_event(&mut sub).await {
             LiveEvent::Ack { .. } => {}
             LiveEvent::InitialRows { rows, has_more, .. } => {
-                last_seq = last_seq.max(rows.iter().filter_map(kalam_link::live::row_seq).max());
+                last_seq = last_seq.max(rows.iter().filter_map(|r| r.seq()).max());
                 seen.extend(ids(&rows));
                 if !has_more {
                     break;

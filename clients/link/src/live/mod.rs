@@ -9,15 +9,18 @@
 //!
 //! Modules:
 //! - [`event`]: [`LiveEvent`], what a subscription delivers.
+//! - [`cells`]: [`LiveRowExt`], typed reads of live rows.
 //! - [`rows`]: [`LiveRows`], the current result kept up to date from events.
 //! - `state`: the protocol state machine (resume point, paging, errors); pure and unit-tested.
 //! - `session`: the reconnecting task over the target's WebSocket transport.
 
+pub mod cells;
 pub mod event;
 pub mod rows;
 mod session;
 mod state;
 
+pub use cells::LiveRowExt;
 pub use event::LiveEvent;
 pub use rows::LiveRows;
 pub use state::row_seq;
