@@ -1,16 +1,19 @@
 //! [`KalamClient`]: SQL over `POST /v1/api/sql`, with login and token renewal for basic
-//! credentials.
+//! credentials, prepared statements and live subscriptions. The same code runs on native
+//! targets and on `wasm32`; only the transport underneath differs.
 
 use crate::auth::{Auth, TokenPair};
 use crate::error::{KalamLinkError, Result};
 use crate::health::HealthStatus;
+use crate::live::{LiveSubscription, SubscribeOptions};
+use crate::prepared::PreparedStatement;
 use crate::response::{QueryResponse, parse_auth_reply, parse_health_reply, parse_sql_reply};
 use crate::transport::{HttpTransport, TransportOptions};
 use chrono::Utc;
 use kalamdb_types::wire::{
     LoginRequest, LoginResponse, MeResponse, SetupRequest, SetupStatus, SqlRequest,
 };
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Version reported by [`KalamClient::health`] when `/health` answers 403 (remote clients).
@@ -50,10 +53,12 @@ impl KalamClientBuilder {
             connect_timeout: self.connect_timeout,
         })?;
         Ok(KalamClient {
-            base_url,
-            auth: self.auth,
-            transport,
-            tokens: Mutex::new(None),
+            inner: Arc::new(Inner {
+                base_url,
+                auth: self.auth,
+                transport,
+                tokens: Mutex::new(None),
+            }),
         })
     }
 }
@@ -72,9 +77,14 @@ fn normalize_url(url: &str) -> Result<String> {
     }
 }
 
-/// A connection to one KalamDB server. Cheap to share by reference across tasks; requests
+/// A connection to one KalamDB server. Cloning is cheap and clones share the login; requests
 /// may run concurrently.
+#[derive(Clone)]
 pub struct KalamClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     base_url: String,
     auth: Auth,
     transport: HttpTransport,
@@ -85,8 +95,8 @@ pub struct KalamClient {
 impl std::fmt::Debug for KalamClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KalamClient")
-            .field("base_url", &self.base_url)
-            .field("auth", &self.auth)
+            .field("base_url", &self.inner.base_url)
+            .field("auth", &self.inner.auth)
             .finish_non_exhaustive()
     }
 }
@@ -104,20 +114,49 @@ impl KalamClient {
 
     /// The server URL, without a trailing slash.
     pub fn url(&self) -> &str {
-        &self.base_url
+        &self.inner.base_url
     }
 
     pub fn auth(&self) -> &Auth {
-        &self.auth
+        &self.inner.auth
     }
 
     fn endpoint(&self, path: &str) -> String {
-        format!("{}{}", self.base_url, path)
+        format!("{}{}", self.inner.base_url, path)
     }
 
     fn token_slot(&self) -> MutexGuard<'_, Option<TokenPair>> {
         // A panic elsewhere while holding the lock leaves a usable (if stale) value.
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A statement to run many times with different parameters. The server caches the plan of
+    /// each normalized SQL text, so repeated executions skip parsing and planning.
+    pub fn prepare(&self, sql: impl Into<String>) -> PreparedStatement {
+        PreparedStatement::new(self.clone(), sql.into())
+    }
+
+    /// Subscribes to a live query over `/v1/ws`. Resolves once the server acknowledged the
+    /// subscription (or refused it: `INVALID_SQL`, `NOT_FOUND`, `UNAUTHORIZED` ... become
+    /// [`KalamLinkError::Subscription`]); after that the subscription reconnects by itself
+    /// and resumes after the last `_seq` it delivered. On native targets this must be called
+    /// inside a tokio runtime.
+    pub async fn subscribe(
+        &self,
+        sql: impl Into<String>,
+        options: SubscribeOptions,
+    ) -> Result<LiveSubscription> {
+        crate::live::subscribe(self.clone(), sql.into(), options).await
+    }
+
+    /// The token for the WebSocket `authenticate` message, logging in first when needed.
+    pub(crate) async fn access_token(&self) -> Result<Option<String>> {
+        self.bearer().await
+    }
+
+    /// Forgets the kept tokens, so the next request logs in again (basic credentials).
+    pub(crate) fn forget_tokens(&self) {
+        *self.token_slot() = None;
     }
 
     /// Runs one or more `;`-separated statements.
@@ -155,16 +194,18 @@ impl KalamClient {
         })?;
         let bearer = self.bearer().await?;
         let reply = self
+            .inner
             .transport
             .post_json(&url, body.clone(), bearer.as_deref())
             .await?;
         match parse_sql_reply(&url, &reply) {
             // The token was refused although it looked fresh (server restart with a new
             // secret, clock skew): log in again once and retry.
-            Err(err) if err.is_auth_error() && matches!(self.auth, Auth::Basic { .. }) => {
+            Err(err) if err.is_auth_error() && matches!(self.inner.auth, Auth::Basic { .. }) => {
                 *self.token_slot() = None;
                 let bearer = self.bearer().await?;
                 let reply = self
+                    .inner
                     .transport
                     .post_json(&url, body, bearer.as_deref())
                     .await?;
@@ -177,7 +218,7 @@ impl KalamClient {
     /// The `Authorization: Bearer` token for the next request, logging in or refreshing first
     /// when needed.
     async fn bearer(&self) -> Result<Option<String>> {
-        match &self.auth {
+        match &self.inner.auth {
             Auth::None => Ok(None),
             Auth::Jwt(token) => Ok(Some(token.clone())),
             Auth::Basic { .. } => {
@@ -201,7 +242,7 @@ impl KalamClient {
     /// Logs in with the basic credentials and keeps the tokens for later requests.
     /// With other credentials this is an [`KalamLinkError::Auth`] error.
     pub async fn login(&self) -> Result<LoginResponse> {
-        let Auth::Basic { user, password } = &self.auth else {
+        let Auth::Basic { user, password } = &self.inner.auth else {
             return Err(KalamLinkError::Auth {
                 kind: "unsupported".into(),
                 message: "login needs user and password credentials".into(),
@@ -218,7 +259,7 @@ impl KalamClient {
             reason: e.to_string(),
             source: Box::new(e),
         })?;
-        let reply = self.transport.post_json(&url, body, None).await?;
+        let reply = self.inner.transport.post_json(&url, body, None).await?;
         let login = parse_auth_reply::<LoginResponse>(&url, &reply)?;
         *self.token_slot() = Some(TokenPair::from_login(&login));
         Ok(login)
@@ -230,6 +271,7 @@ impl KalamClient {
     pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResponse> {
         let url = self.endpoint("/v1/api/auth/refresh");
         let reply = self
+            .inner
             .transport
             .post_json(&url, "{}".into(), Some(refresh_token))
             .await?;
@@ -242,7 +284,7 @@ impl KalamClient {
     pub async fn me(&self) -> Result<MeResponse> {
         let url = self.endpoint("/v1/api/auth/me");
         let bearer = self.bearer().await?;
-        let reply = self.transport.get(&url, bearer.as_deref()).await?;
+        let reply = self.inner.transport.get(&url, bearer.as_deref()).await?;
         parse_auth_reply::<MeResponse>(&url, &reply)
     }
 
@@ -251,20 +293,20 @@ impl KalamClient {
     /// Never fails: every outcome is a [`HealthStatus`].
     pub async fn health(&self) -> HealthStatus {
         let url = self.endpoint("/health");
-        let version = match self.transport.get(&url, None).await {
+        let version = match self.inner.transport.get(&url, None).await {
             Err(err) => return self.unreachable(&err),
             Ok(reply) if reply.status == 403 => UNKNOWN_VERSION.to_string(),
             Ok(reply) => match parse_health_reply(&url, &reply) {
                 Ok(health) => health.version,
                 Err(err) => {
                     return HealthStatus::ServerUnreachable {
-                        url: self.base_url.clone(),
+                        url: self.inner.base_url.clone(),
                         reason: format!("not a KalamDB server ({err})"),
                     };
                 }
             },
         };
-        let checked = match self.auth {
+        let checked = match self.inner.auth {
             Auth::None => Ok(()),
             Auth::Basic { .. } => self.login().await.map(|_| ()),
             Auth::Jwt(_) => self.me().await.map(|_| ()),
@@ -280,7 +322,7 @@ impl KalamClient {
     /// Whether the server still needs its first-run setup (`GET /v1/api/auth/status`).
     pub async fn setup_status(&self) -> Result<SetupStatus> {
         let url = self.endpoint("/v1/api/auth/status");
-        let reply = self.transport.get(&url, None).await?;
+        let reply = self.inner.transport.get(&url, None).await?;
         parse_auth_reply::<SetupStatus>(&url, &reply)
     }
 
@@ -293,7 +335,7 @@ impl KalamClient {
             reason: e.to_string(),
             source: Box::new(e),
         })?;
-        let reply = self.transport.post_json(&url, body, None).await?;
+        let reply = self.inner.transport.post_json(&url, body, None).await?;
         let answer = parse_auth_reply::<serde_json::Value>(&url, &reply)?;
         Ok(answer
             .get("message")
@@ -309,7 +351,7 @@ impl KalamClient {
             other => other.to_string(),
         };
         HealthStatus::ServerUnreachable {
-            url: self.base_url.clone(),
+            url: self.inner.base_url.clone(),
             reason,
         }
     }

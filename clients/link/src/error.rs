@@ -55,6 +55,15 @@ pub enum KalamLinkError {
         status: u16,
     },
 
+    /// The server refused or ended a live subscription (`{"type":"error",...}` on `/v1/ws`), or
+    /// refused the WebSocket login (`auth_error`, reported as `INVALID_CREDENTIALS`).
+    #[error("{code}: {message}")]
+    Subscription {
+        /// WebSocket code: `INVALID_SQL`, `NOT_FOUND`, `UNAUTHORIZED`, `UNSUPPORTED` ...
+        code: String,
+        message: String,
+    },
+
     /// The server answered with something that is not the v1 protocol.
     #[error("unexpected HTTP {status} from {url}: {body}")]
     UnexpectedResponse {
@@ -124,6 +133,7 @@ impl KalamLinkError {
 
 /// The innermost cause of an error chain, e.g. `Connection refused (os error 111)` rather than
 /// `error sending request for url (...)`.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     let mut current = err;
     while let Some(next) = current.source() {

@@ -1,7 +1,8 @@
-//! `kalam-link`: the Rust client SDK of KalamDB. It speaks the v1 HTTP protocol of API.md,
-//! logs in with user and password (renewing tokens before they expire) or uses a given JWT,
-//! and returns results as the wire's typed [`QueryResult`]s with helpers to read cells as
-//! Rust values. It depends on `kalamdb-types` only, never on the server's engine.
+//! `kalam-link`: the Rust client SDK of KalamDB, for native targets and `wasm32`. It speaks
+//! the v1 protocol of API.md: SQL over HTTP, live subscriptions over `/v1/ws` that reconnect
+//! and resume after the last `_seq`, login with user and password (renewing tokens before
+//! they expire) or a given JWT. Results are the wire's typed [`QueryResult`]s with helpers to
+//! read cells as Rust values. It depends on `kalamdb-types` only, never on the server's engine.
 //!
 //! ```no_run
 //! # async fn demo() -> kalam_link::Result<()> {
@@ -17,31 +18,40 @@
 //! ```
 //!
 //! Modules:
-//! - [`client`]: [`KalamClient`] and its builder: `query`, `query_with`, `health`, `login`,
-//!   `refresh`, `setup_status`, `setup`.
+//! - [`client`]: [`KalamClient`] and its builder: `query`, `query_with`, `prepare`,
+//!   `subscribe`, `health`, `login`, `refresh`, `setup_status`, `setup`.
+//! - [`prepared`]: [`PreparedStatement`], one SQL text executed with many parameter sets.
+//! - [`live`]: [`LiveSubscription`], [`LiveEvent`], [`LiveRows`], [`LiveRowExt`]:
+//!   subscriptions with resume, and typed reads of their rows.
 //! - [`auth`]: [`Auth`] credentials and the kept token pair.
 //! - [`health`]: [`HealthStatus`], the three outcomes a CLI reports.
 //! - [`response`]: [`QueryResponse`] and the mapping of HTTP answers to results or errors.
 //! - [`row`]: [`Row`] and [`QueryResultExt`], cells by column name.
 //! - [`cell`]: decoders for the wire's cell encoding (BIGINT as text, TIMESTAMP as microseconds).
 //! - [`error`]: the [`KalamLinkError`] enum and its classes (connection, auth).
-//! - `transport`: the HTTP transport (reqwest on native targets; a `wasm32` one can sit beside it).
+//! - `transport`: HTTP, WebSocket, spawn and timers per target (reqwest and tokio-tungstenite
+//!   natively; `fetch` and `WebSocket` on wasm32, where futures are `!Send`).
 
 pub mod auth;
 pub mod cell;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod client;
 pub mod error;
 pub mod health;
+pub mod live;
+pub mod prepared;
 pub mod response;
 pub mod row;
 mod transport;
 
 pub use auth::Auth;
-#[cfg(not(target_arch = "wasm32"))]
 pub use client::{KalamClient, KalamClientBuilder};
 pub use error::{KalamLinkError, Result};
 pub use health::HealthStatus;
+pub use live::{
+    LiveEvent, LiveRowExt, LiveRows, LiveSubscription, ReconnectPolicy, StopHandle,
+    SubscribeOptions,
+};
+pub use prepared::PreparedStatement;
 pub use response::QueryResponse;
 pub use row::{QueryResultExt, Row};
 
@@ -49,6 +59,7 @@ pub use row::{QueryResultExt, Row};
 pub use kalamdb_types::wire::{
     LoginResponse, QueryResult, SchemaField, SetupRequest, SetupStatus, SqlResponse,
 };
+pub use kalamdb_types::ws::RowObject;
 pub use kalamdb_types::{ErrorCode, KalamDataType};
 
 /// The `chrono` version timestamps are returned in.

@@ -1,6 +1,13 @@
-//! HTTP transports. The client speaks to the server only through [`HttpTransport`]'s two calls
-//! (`get`, `post_json`) and reads back a status and a body, so a `wasm32` transport over
-//! `fetch` can be added beside the native one without touching the client logic.
+//! Transports: the only code that differs between native targets and `wasm32`.
+//!
+//! Each target provides the same four pieces under the same names, so the client and the
+//! live-subscription logic above them are written once:
+//! - `HttpTransport` with `get` and `post_json` (native: reqwest; wasm32: the global `fetch`),
+//! - `WsConnection` with `connect`, `send`, `recv` and `close` (native: tokio-tungstenite;
+//!   wasm32: the global `WebSocket`, i.e. the browser's or, in Node, the `ws` package's),
+//! - `spawn` for a background task (native: `tokio::spawn`, so the future must be `Send`;
+//!   wasm32: `spawn_local`, where futures are `!Send`),
+//! - `sleep` (native: tokio's timer; wasm32: `setTimeout`).
 
 use std::time::Duration;
 
@@ -22,11 +29,56 @@ impl HttpReply {
 pub(crate) struct TransportOptions {
     /// Whole-request limit.
     pub timeout: Duration,
-    /// Limit for establishing a connection.
+    /// Limit for establishing a connection (native only: `fetch` does not expose the connect).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub connect_timeout: Duration,
+}
+
+/// The WebSocket URL (`ws://` or `wss://`) of an `http(s)://` base URL.
+pub(crate) fn ws_url(base_url: &str, path: &str) -> String {
+    let rest = base_url
+        .strip_prefix("https://")
+        .map(|r| format!("wss://{r}"))
+        .or_else(|| {
+            base_url
+                .strip_prefix("http://")
+                .map(|r| format!("ws://{r}"))
+        })
+        .unwrap_or_else(|| base_url.to_string());
+    format!("{rest}{path}")
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use native::HttpTransport;
+mod native_ws;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::{HttpTransport, now_ms, sleep, spawn};
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native_ws::WsConnection;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+#[cfg(target_arch = "wasm32")]
+mod wasm_ws;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm::{HttpTransport, now_ms, sleep, spawn};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm_ws::WsConnection;
+
+#[cfg(test)]
+mod tests {
+    use super::ws_url;
+
+    #[test]
+    fn websocket_urls_follow_the_http_scheme() {
+        assert_eq!(
+            ws_url("http://127.0.0.1:8080", "/v1/ws"),
+            "ws://127.0.0.1:8080/v1/ws"
+        );
+        assert_eq!(
+            ws_url("https://db.example.com", "/v1/ws"),
+            "wss://db.example.com/v1/ws"
+        );
+    }
+}

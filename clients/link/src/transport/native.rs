@@ -1,4 +1,4 @@
-//! Native transport over `reqwest` (rustls for https).
+//! Native HTTP transport over `reqwest` (rustls for https), plus tokio's `spawn` and `sleep`.
 
 use super::{HttpReply, TransportOptions};
 use crate::error::{KalamLinkError, Result, root_cause};
@@ -72,4 +72,30 @@ fn map_error(url: &str, err: reqwest::Error) -> KalamLinkError {
             source: Box::new(err),
         }
     }
+}
+
+/// Runs a subscription's task on the current tokio runtime; an error (not a panic) outside one.
+pub(crate) fn spawn<F>(task: F) -> Result<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let runtime =
+        tokio::runtime::Handle::try_current().map_err(|e| KalamLinkError::Subscription {
+            code: "SUBSCRIPTION_FAILED".into(),
+            message: format!("subscribe must be called inside a tokio runtime: {e}"),
+        })?;
+    runtime.spawn(task);
+    Ok(())
+}
+
+pub(crate) async fn sleep(duration: std::time::Duration) {
+    tokio::time::sleep(duration).await;
+}
+
+/// Milliseconds on a clock that only moves forward, for liveness checks.
+pub(crate) fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }

@@ -11,7 +11,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -21,16 +21,35 @@ const READY_PREFIX: &str = "KalamDB server listening on http://";
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct TestServer {
-    child: Child,
+    child: Option<Child>,
     pub url: String,
     pub port: u16,
-    _data: tempfile::TempDir,
+    binary: PathBuf,
+    data: tempfile::TempDir,
+    root_password: Option<&'static str>,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
+    }
+}
+
+impl TestServer {
+    /// Kills the server process (its data stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server and starts it again on the same port with the same data directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, port) = spawn(&self.binary, self.data.path(), self.port, self.root_password);
+        assert_eq!(port, self.port, "restarted server moved to another port");
+        self.child = Some(child);
     }
 }
 
@@ -62,7 +81,7 @@ pub fn start_needing_setup() -> Option<TestServer> {
     start_with_root_password(None)
 }
 
-fn start_with_root_password(root_password: Option<&str>) -> Option<TestServer> {
+fn start_with_root_password(root_password: Option<&'static str>) -> Option<TestServer> {
     let Some(binary) = server_binary() else {
         let note = "kalamdb-server binary not found (build it with \
                     `cargo build -p kalamdb-server --bin kalamdb-server` or set KALAMDB_SERVER_BIN)";
@@ -73,17 +92,38 @@ fn start_with_root_password(root_password: Option<&str>) -> Option<TestServer> {
         return None;
     };
     let data = tempfile::tempdir().expect("temporary data directory");
-    let log_path = data.path().join("server.stderr.log");
-    let log = std::fs::File::create(&log_path).expect("server log file");
-    let mut command = Command::new(&binary);
+    let (child, port) = spawn(&binary, data.path(), 0, root_password);
+    Some(TestServer {
+        child: Some(child),
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+        binary,
+        data,
+        root_password,
+    })
+}
+
+/// Starts the binary on `port` (0: any) over `dir`; returns the process and its port.
+fn spawn(binary: &Path, dir: &Path, port: u16, root_password: Option<&str>) -> (Child, u16) {
+    let log_path = dir.join("server.stderr.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .expect("server log file");
+    let mut command = Command::new(binary);
     match root_password {
         Some(password) => command.env("KALAMDB_ROOT_PASSWORD", password),
         None => command.env_remove("KALAMDB_ROOT_PASSWORD"),
     };
     let mut child = command
         .env("KALAMDB_SERVER_HOST", "127.0.0.1")
-        .env("KALAMDB_SERVER_PORT", "0")
-        .env("KALAMDB_DATA_DIR", data.path().join("data"))
+        .env("KALAMDB_SERVER_PORT", port.to_string())
+        .env("KALAMDB_DATA_DIR", dir.join("data"))
+        // Client tests log in and query far more often than the default limits allow one
+        // address; the limits themselves are tested in the server's own tests.
+        .env("KALAMDB_LOGINS_PER_MINUTE", "0")
+        .env("KALAMDB_QUERIES_PER_SECOND", "0")
         .env("KALAMDB_BCRYPT_COST", "4")
         .env("KALAMDB_LOG_LEVEL", "warn")
         .stdin(Stdio::null())
@@ -106,21 +146,15 @@ fn start_with_root_password(root_password: Option<&str>) -> Option<TestServer> {
             }
         }
     });
-    let port = match rx.recv_timeout(START_TIMEOUT) {
-        Ok(Some(port)) => port,
+    match rx.recv_timeout(START_TIMEOUT) {
+        Ok(Some(port)) => (child, port),
         _ => {
             let _ = child.kill();
             let _ = child.wait();
             let log = std::fs::read_to_string(&log_path).unwrap_or_default();
             panic!("kalamdb-server did not report its port; its stderr:\n{log}");
         }
-    };
-    Some(TestServer {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        port,
-        _data: data,
-    })
+    }
 }
 
 /// A URL nobody listens on: a port that was just bound and released.
