@@ -45,7 +45,8 @@ impl WsConn {
     /// Connects and authenticates with an access token.
     pub async fn connect(http_url: &str, token: &str) -> Result<Self, String> {
         let url = ws_url(http_url);
-        let (socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        // TCP_NODELAY: small frames must not wait for the peer's delayed ACK (Nagle).
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
             .await
             .map_err(|e| format!("WebSocket connect to {url}: {e}"))?;
         let (sink, stream) = socket.split();
