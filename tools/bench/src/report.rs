@@ -108,6 +108,7 @@ impl ScenarioReport {
             Err(error) => {
                 self.status = Status::Failed;
                 self.error = Some(error);
+                self.result = None;
             }
         }
         self.update_ratio();
