@@ -54,7 +54,11 @@ ensure_bin
 case "$cmd" in
 start)
     mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres "$dir"
+        runuser -u postgres -- test -w "$dir" \
+            || { log "user postgres cannot reach $dir: make its parent directories traversable (chmod o+x)"; exit 1; }
+    fi
     as_owner "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     port=$(free_port)

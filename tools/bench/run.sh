@@ -14,6 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d "${TMPDIR:-/tmp}/kalam-bench.XXXXXX")
+# The PostgreSQL cluster inside runs as `postgres` when we are root: it must traverse this.
+chmod 755 "$work"
 server_pid=""
 pg_started=""
 
