@@ -34,7 +34,8 @@ pub struct Args {
     /// Measured operations per scenario (default: 100 full, 3 tiny).
     #[arg(long)]
     pub iterations: Option<u64>,
-    /// Untimed operations before measuring (default: 10 full, 1 tiny).
+    /// Untimed operations before measuring (default: 10 full, 1 tiny, and at least
+    /// --concurrency so every pooled connection is open before timing starts).
     #[arg(long)]
     pub warmup: Option<u64>,
     /// Comma-separated substrings of scenario names to run (see --list).
@@ -51,6 +52,9 @@ pub struct Args {
     /// The `kalamdb-store-bench` binary (default: beside this executable).
     #[arg(long)]
     pub store_bench: Option<PathBuf>,
+    /// Override the user counts of the user-scaling curve, e.g. `100,1000,5000`.
+    #[arg(long, value_delimiter = ',')]
+    pub user_levels: Option<Vec<u64>>,
     /// Keep the run's namespace and PostgreSQL schema instead of dropping them.
     #[arg(long)]
     pub keep: bool,

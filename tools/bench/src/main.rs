@@ -60,14 +60,20 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<Report, String> {
     let started_at = chrono::Utc::now().to_rfc3339();
-    let (sizes, iterations, warmup) = match args.scale {
+    let (mut sizes, iterations, warmup) = match args.scale {
         Scale::Full => (Sizes::full(), 100, 10),
         Scale::Tiny => (Sizes::tiny(), 3, 1),
     };
+    if let Some(levels) = &args.user_levels {
+        sizes.user_levels = levels.clone();
+    }
+    let concurrency = args.concurrency.max(1);
     let plan = Plan {
         iterations: args.iterations.unwrap_or(iterations).max(1),
-        warmup: args.warmup.unwrap_or(warmup),
-        concurrency: args.concurrency.max(1),
+        warmup: args
+            .warmup
+            .unwrap_or_else(|| warmup.max(concurrency as u64)),
+        concurrency,
     };
     let root = kalam::client(&args.url, Auth::basic(&args.user, &args.password))?;
     let server_version = match root.health().await {
