@@ -4,7 +4,8 @@
 #     (server binary: $KALAMDB_SERVER_BIN, else target/release, else target/debug);
 #   - a throwaway PostgreSQL 15 cluster (pg-cluster.sh; installed from Debian packages if missing),
 #     unless --pg-url is given or KALAM_BENCH_NO_PG=1;
-#   - kalam-bench itself (built with `cargo build --release -p kalam-bench` unless $KALAM_BENCH_BIN).
+#   - kalam-bench itself (built with `cargo build --release -p kalam-bench` unless $KALAM_BENCH_BIN);
+#   - the RocksDB put-rate limit from kalamdb-store-bench ($KALAMDB_STORE_BENCH_BIN, else target/).
 # Every other argument goes to kalam-bench, e.g.:
 #   tools/bench/run.sh --json out.json
 #   tools/bench/run.sh --scale tiny --filter insert,lookup
@@ -33,6 +34,14 @@ bench=${KALAM_BENCH_BIN:-}
 if [ -z "$bench" ]; then
     (cd "$root" && cargo build --release -p kalam-bench >&2)
     bench="$target/release/kalam-bench"
+fi
+
+if ! has_arg --store-bench; then
+    store=${KALAMDB_STORE_BENCH_BIN:-}
+    for candidate in "$target/release/kalamdb-store-bench" "$target/debug/kalamdb-store-bench"; do
+        [ -z "$store" ] && [ -x "$candidate" ] && store=$candidate
+    done
+    [ -n "$store" ] && args+=(--store-bench "$store")
 fi
 
 if ! has_arg --url; then

@@ -81,7 +81,11 @@ async fn run(args: Args) -> Result<Report, String> {
         other => return Err(format!("server not usable: {other:?}")),
     };
     let root_token = root.login().await.map_err(|e| e.to_string())?.access_token;
-    let ns = format!("kbench_{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
+    let ns = format!(
+        "kbench_{}_{}",
+        chrono::Utc::now().format("%Y%m%d%H%M%S"),
+        std::process::id()
+    );
     kalam::exec(&root, &format!("CREATE NAMESPACE {ns}")).await?;
 
     let (pg, pg_missing) = match &args.pg_url {

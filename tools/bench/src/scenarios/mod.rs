@@ -86,7 +86,7 @@ pub struct Ctx {
     pub pg_missing: String,
     pub plan: Plan,
     pub sizes: Sizes,
-    /// The run's namespace (and PostgreSQL schema), e.g. `kbench_1764000000`.
+    /// The run's namespace (and PostgreSQL schema), e.g. `kbench_20261125230539_4242`.
     pub ns: String,
     /// Password of the users the run creates.
     pub user_password: String,
