@@ -261,3 +261,49 @@ fn list_names_every_group() {
         assert!(text.contains(group), "{text}");
     }
 }
+
+#[test]
+fn store_bench_output_becomes_the_rocksdb_limit() {
+    let Some(server) = server::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let fake = dir.path().join("kalamdb-store-bench");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho 'opening store'\necho '{\"scenario\":\"rocksdb_put\",\"ops_per_sec\":250000.0,\"mean_us\":4.0}'\n",
+    )
+    .expect("write fake store bench");
+    let chmod = Command::new("chmod").arg("+x").arg(&fake).status();
+    assert!(chmod.is_ok_and(|s| s.success()));
+    let missing = dir.path().join("missing-store-bench");
+    for (binary, status) in [(&fake, "ok"), (&missing, "failed")] {
+        let json = dir.path().join("out.json");
+        let out = bench()
+            .args(["--url", &server.url, "--password", server::ROOT_PASSWORD])
+            .args(["--scale", "tiny", "--filter", "no_such_scenario", "--json"])
+            .arg(&json)
+            .arg("--store-bench")
+            .arg(binary)
+            .output()
+            .expect("run kalam-bench");
+        let report = read_report(&json);
+        let limit = &report["limits"][1];
+        assert_eq!(limit["name"], "rocksdb_put");
+        assert_eq!(limit["status"], status, "{limit}");
+        assert_eq!(report["scenarios"].as_array().map(Vec::len), Some(0));
+        if status == "ok" {
+            assert!(out.status.success());
+            assert_eq!(limit["result"]["ops_per_sec"], 250000.0);
+            assert_eq!(limit["result"]["mean_us"], 4.0);
+            assert_eq!(limit["params"]["scenario"], "rocksdb_put");
+        } else {
+            assert_eq!(out.status.code(), Some(1));
+            assert!(
+                limit["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("could not run"))
+            );
+        }
+    }
+}
