@@ -8,6 +8,7 @@
 //! - `stats`: mean and percentiles. `report`: the JSON schema and the table.
 //! - `kalam`: setup over HTTP. `ws`: the WebSocket client. `pg`: the PostgreSQL baseline.
 //! - `empty_http`, `store_bench`: the raw limits. `machine`: what it ran on.
+//! - `took`: the server's own time per request, beside the client's latency.
 
 mod cli;
 mod empty_http;
@@ -19,6 +20,7 @@ mod runner;
 mod scenarios;
 mod stats;
 mod store_bench;
+mod took;
 mod ws;
 
 use clap::Parser;

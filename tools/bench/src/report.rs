@@ -193,7 +193,7 @@ pub fn render_table(report: &Report) -> String {
         report.settings.warmup
     ));
     out.push_str(&format!(
-        "{:<34} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>11} {:>7}  {}\n",
+        "{:<34} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>11} {:>7}  {}\n",
         "scenario",
         "n",
         "mean ms",
@@ -201,6 +201,7 @@ pub fn render_table(report: &Report) -> String {
         "p95 ms",
         "p99 ms",
         "ops/s",
+        "server ms",
         "pg mean ms",
         "ratio",
         "note"
@@ -219,13 +220,18 @@ pub fn render_table(report: &Report) -> String {
                 .and_then(|b| b.error.clone())
                 .map(|e| format!("baseline failed: {e}"))
                 .unwrap_or_default(),
-            (status, Some(e)) => format!("{status:?}: {e}").to_lowercase(),
+            (status, Some(e)) => format!("{}: {e}", format!("{status:?}").to_lowercase()),
             (status, None) => format!("{status:?}").to_lowercase(),
         };
         let note: String = note.chars().take(100).collect();
+        let server = s
+            .params
+            .get("server_took_mean_us")
+            .and_then(serde_json::Value::as_f64)
+            .map_or("-".to_string(), ms);
         match &s.result {
             Some(r) => out.push_str(&format!(
-                "{:<34} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10.0} {:>11} {:>7}  {}\n",
+                "{:<34} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10.0} {:>10} {:>11} {:>7}  {}\n",
                 s.name,
                 r.iterations,
                 ms(r.mean_us),
@@ -233,11 +239,12 @@ pub fn render_table(report: &Report) -> String {
                 ms(r.p95_us),
                 ms(r.p99_us),
                 r.ops_per_sec,
+                server,
                 base,
                 ratio,
                 note
             )),
-            None => out.push_str(&format!("{:<34} {:>6} {:>76}  {}\n", s.name, "-", "", note)),
+            None => out.push_str(&format!("{:<34} {:>6} {:>87}  {}\n", s.name, "-", "", note)),
         }
     }
     out

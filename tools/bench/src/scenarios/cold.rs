@@ -8,6 +8,7 @@ use super::reads::{CATS, check, row};
 use crate::kalam::{exec, flush_and_wait, insert_rows};
 use crate::report::ScenarioReport;
 use crate::runner::measure;
+use crate::took::TookLog;
 use std::time::Duration;
 
 const COLUMNS: &str = "id, cat, amount, body";
@@ -98,16 +99,19 @@ pub async fn run(ctx: &Ctx) -> Vec<ScenarioReport> {
         let expected: Vec<usize> = (0..plan.total()).map(|i| (q.rows)(i, rows)).collect();
         let expected = &expected;
         let want = move |i: u64| expected.get(i as usize).copied().unwrap_or(0);
+        let took = TookLog::new(plan.warmup);
         r.set_result(
             measure(plan, |i| {
-                let sql = text(i);
+                let (sql, took) = (text(i), &took);
                 async move {
                     let response = exec(&ctx.root, &sql).await?;
+                    took.record(i, response.took);
                     check(response.first().map_or(0, |x| x.row_count), want(i), &sql)
                 }
             })
             .await,
         );
+        took.annotate(r);
         let table = &table;
         ctx.baseline(r, &text(1), |pg| {
             measure(plan, move |i| {

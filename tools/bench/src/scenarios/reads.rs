@@ -7,6 +7,7 @@ use super::writes::table_with_rows;
 use crate::kalam::exec;
 use crate::report::ScenarioReport;
 use crate::runner::measure;
+use crate::took::TookLog;
 
 const COLUMNS: &str = "id, cat, amount, body";
 const KALAM_SHAPE: &str = "(id BIGINT PRIMARY KEY, cat INT, amount DOUBLE, body TEXT)";
@@ -31,17 +32,20 @@ async fn query(
         Ok(t) => t,
         Err(e) => return report.set_result(Err(format!("setup: {e}"))),
     };
+    let took = TookLog::new(ctx.plan.warmup);
     report.set_result(
         measure(ctx.plan, |i| {
-            let text = sql(&table, i);
+            let (text, took) = (sql(&table, i), &took);
             async move {
                 let response = exec(&ctx.root, &text).await?;
+                took.record(i, response.took);
                 let got = response.first().map_or(0, |r| r.row_count);
                 check(got, expect(i), &text)
             }
         })
         .await,
     );
+    took.annotate(report);
     let shown = sql(&table, 1);
     ctx.baseline(report, &shown, |pg| {
         measure(ctx.plan, move |i| {

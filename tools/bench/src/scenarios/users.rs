@@ -10,6 +10,7 @@ use super::writes::user_clients;
 use crate::kalam::{self, exec, insert_rows};
 use crate::report::{ScenarioReport, Status};
 use crate::runner::measure;
+use crate::took::TookLog;
 use futures::{StreamExt, TryStreamExt, stream};
 
 /// Users created and logged in per round while growing the table.
@@ -72,16 +73,19 @@ pub async fn run(ctx: &Ctx) -> Vec<ScenarioReport> {
                 (i * 7919) % probe_rows
             )
         };
+        let took = TookLog::new(ctx.plan.warmup);
         r.set_result(
             measure(ctx.plan, |i| {
-                let (text, probe) = (sql(i), &probe);
+                let (text, probe, took) = (sql(i), &probe, &took);
                 async move {
                     let response = exec(probe, &text).await?;
+                    took.record(i, response.took);
                     check(response.first().map_or(0, |x| x.row_count), 1, &text)
                 }
             })
             .await,
         );
+        took.annotate(&mut r);
         let pg_sql = |i: u64| {
             format!(
                 "SELECT * FROM {table} WHERE user_id = '{probe_name}' AND id = {}",

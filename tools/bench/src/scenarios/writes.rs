@@ -5,6 +5,7 @@ use super::Ctx;
 use crate::kalam::{self, exec, insert_rows};
 use crate::report::ScenarioReport;
 use crate::runner::measure;
+use crate::took::TookLog;
 use kalam_link::{Auth, KalamClient};
 
 const COLUMNS: &str = "id, body, n";
@@ -68,13 +69,19 @@ async fn simple(
         Ok(t) => t,
         Err(e) => return report.set_result(Err(format!("setup: {e}"))),
     };
+    let took = TookLog::new(ctx.plan.warmup);
     report.set_result(
         measure(ctx.plan, |i| {
-            let sql = statement(&table, i);
-            async move { exec(&ctx.root, &sql).await.map(|_| ()) }
+            let (sql, took) = (statement(&table, i), &took);
+            async move {
+                let response = exec(&ctx.root, &sql).await?;
+                took.record(i, response.took);
+                Ok(())
+            }
         })
         .await,
     );
+    took.annotate(report);
     let shown = statement(&table, 1);
     ctx.baseline(report, &shown, |pg| {
         measure(ctx.plan, move |i| {
