@@ -113,15 +113,45 @@ async fn subscribers(
     Ok((listeners, rx))
 }
 
-/// Inserts row `i` and returns the time from just before the INSERT was sent until `count`
-/// subscribers have read it, and the mean per-subscriber delivery time.
+/// One change's delivery, all times from just before the INSERT was sent.
+struct Delivery {
+    /// Until the last of the subscribers read it.
+    last: Duration,
+    /// Mean over the subscribers.
+    mean: Duration,
+    /// Until the INSERT's HTTP answer arrived.
+    ack: Duration,
+}
+
+/// Measured figures other than the scenario's summary, warm-up excluded.
+#[derive(Default)]
+struct Extra {
+    per_subscriber_us: Vec<f64>,
+    ack_us: Vec<f64>,
+    /// Changes whose last event was read before the INSERT's answer arrived.
+    before_ack: usize,
+}
+
+impl Extra {
+    fn add(&mut self, d: &Delivery) {
+        self.per_subscriber_us.push(d.mean.as_secs_f64() * 1e6);
+        self.ack_us.push(d.ack.as_secs_f64() * 1e6);
+        self.before_ack += usize::from(d.last < d.ack);
+    }
+
+    fn mean(v: &[f64]) -> Option<f64> {
+        (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64 * 10.0).round() / 10.0)
+    }
+}
+
+/// Inserts row `i` and waits until `count` subscribers have read it.
 async fn deliver(
     ctx: &Ctx,
     table: &str,
     events: &Mutex<mpsc::UnboundedReceiver<Event>>,
     i: u64,
     count: usize,
-) -> Result<(Duration, Duration), String> {
+) -> Result<Delivery, String> {
     let mut events = events.lock().await;
     let sent = Instant::now();
     exec(
@@ -129,6 +159,7 @@ async fn deliver(
         &format!("INSERT INTO {table} (id, body) VALUES ({i}, 'change {i}')"),
     )
     .await?;
+    let ack = sent.elapsed();
     let deadline = tokio::time::Instant::now() + DELIVERY_TIMEOUT;
     let (mut seen, mut last, mut total) = (0usize, sent, Duration::ZERO);
     while seen < count {
@@ -147,10 +178,11 @@ async fn deliver(
             total += event.at.saturating_duration_since(sent);
         }
     }
-    Ok((
-        last.saturating_duration_since(sent),
-        total / count.max(1) as u32,
-    ))
+    Ok(Delivery {
+        last: last.saturating_duration_since(sent),
+        mean: total / count.max(1) as u32,
+        ack,
+    })
 }
 
 pub async fn change_delivery(ctx: &Ctx) -> ScenarioReport {
@@ -177,18 +209,28 @@ pub async fn change_delivery(ctx: &Ctx) -> ScenarioReport {
         }
     };
     let events = Mutex::new(rx);
+    let extra = std::sync::Mutex::new(Extra::default());
     r.set_result(
         measure_reported(plan, |i| {
-            let (table, events) = (&table, &events);
+            let (table, events, extra) = (&table, &events, &extra);
             async move {
-                deliver(ctx, table, events, i, 1)
-                    .await
-                    .map(|(last, _)| last)
+                let d = deliver(ctx, table, events, i, 1).await?;
+                if i >= plan.warmup
+                    && let Ok(mut x) = extra.lock()
+                {
+                    x.add(&d);
+                }
+                Ok(d.last)
             }
         })
         .await,
     );
     drop(listeners);
+    let extra = extra.into_inner().unwrap_or_default();
+    if let Some(ack) = Extra::mean(&extra.ack_us) {
+        r.param("insert_ack_mean_us", ack);
+        r.param("events_before_ack", extra.before_ack);
+    }
     let statement = format!(
         "INSERT INTO {table} ... with an AFTER INSERT trigger calling pg_notify → LISTEN on another connection"
     );
@@ -268,30 +310,29 @@ pub async fn fanout(ctx: &Ctx) -> ScenarioReport {
         }
     };
     let events = Mutex::new(rx);
-    let per_subscriber = std::sync::Mutex::new(Vec::new());
+    let extra = std::sync::Mutex::new(Extra::default());
     r.set_result(
         measure_reported(plan, |i| {
-            let (table, events, per_subscriber) = (&table, &events, &per_subscriber);
+            let (table, events, extra) = (&table, &events, &extra);
             async move {
-                let (last, mean) = deliver(ctx, table, events, i, count).await?;
+                let d = deliver(ctx, table, events, i, count).await?;
                 if i >= plan.warmup
-                    && let Ok(mut v) = per_subscriber.lock()
+                    && let Ok(mut x) = extra.lock()
                 {
-                    v.push(mean.as_secs_f64() * 1e6);
+                    x.add(&d);
                 }
-                Ok(last)
+                Ok(d.last)
             }
         })
         .await,
     );
     drop(listeners);
-    let means = per_subscriber.into_inner().unwrap_or_default();
-    if !means.is_empty() {
-        let mean = means.iter().sum::<f64>() / means.len() as f64;
-        r.param(
-            "mean_delivery_per_subscriber_us",
-            (mean * 10.0).round() / 10.0,
-        );
+    let extra = extra.into_inner().unwrap_or_default();
+    if let Some(mean) = Extra::mean(&extra.per_subscriber_us) {
+        r.param("mean_delivery_per_subscriber_us", mean);
+    }
+    if let Some(ack) = Extra::mean(&extra.ack_us) {
+        r.param("insert_ack_mean_us", ack);
     }
     r.notes.push(
         "no PostgreSQL baseline: 1k LISTEN connections exceed PostgreSQL's default max_connections (100)"
