@@ -93,7 +93,12 @@ async fn run(args: Args) -> Result<Report, String> {
     let (pg, pg_missing) = match &args.pg_url {
         None => (None, "no --pg-url given".to_string()),
         Some(url) => {
-            let size = plan.concurrency.max(sizes.concurrent_users).max(2);
+            let most_writers = sizes.rate_levels.iter().copied().max().unwrap_or(1);
+            let size = plan
+                .concurrency
+                .max(sizes.concurrent_users)
+                .max(most_writers)
+                .max(2);
             match pg::PgPool::new(url, size).await {
                 Ok(pool) => match pool.exec(0, &format!("CREATE SCHEMA {ns}")).await {
                     Ok(_) => (Some(pool), String::new()),

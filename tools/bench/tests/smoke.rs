@@ -22,6 +22,8 @@ const SCENARIOS: &[&str] = &[
     "update_by_pk",
     "delete_by_pk",
     "concurrent_insert_users",
+    "insert_rate_1_users",
+    "insert_rate_2_users",
     "cold_200k_filter",
     "cold_200k_group_by",
     "cold_200k_pk",
@@ -214,8 +216,12 @@ fn every_scenario_runs_tiny_and_the_report_has_the_schema() {
         );
         assert!(s["params"].is_object(), "{name}");
         assert!(s["notes"].is_array(), "{name}");
-        // Tiny sizes cap heavy scenarios at 3 iterations, above the 2 asked for.
-        let iterations = 2;
+        // The insert-rate steps run --iterations rows per writing user.
+        let iterations = name
+            .strip_prefix("insert_rate_")
+            .and_then(|rest| rest.strip_suffix("_users"))
+            .and_then(|n| n.parse::<u64>().ok())
+            .map_or(2, |users| 2 * users);
         check_summary(&s["result"], iterations, name);
         assert!(s["ratio_to_empty_http"].as_f64().is_some(), "{name}: {s}");
         if pg.is_some() && !NO_BASELINE.contains(&name) {

@@ -3,6 +3,7 @@
 //! - [`reads`]: filter over 200 rows, key lookup in 10k rows, GROUP BY over 10k rows.
 //! - [`cold`]: queries over 200k rows in 20 Parquet files.
 //! - [`live`]: subscribe + snapshot, change delivery latency, fan-out.
+//! - [`rate`]: insert throughput as 1, 2, 4, 8, 16 users write at once.
 //! - [`users`]: one user's key lookup as 100, 10k and 100k users have rows in the table.
 //!
 //! Each group creates its own tables in the run's namespace (and the same-named PostgreSQL
@@ -10,6 +11,7 @@
 
 pub mod cold;
 pub mod live;
+pub mod rate;
 pub mod reads;
 pub mod users;
 pub mod writes;
@@ -31,6 +33,8 @@ pub struct Sizes {
     pub snapshot_rows: u64,
     pub fanout_subscribers: usize,
     pub concurrent_users: usize,
+    /// Writing users at each step of the insert-throughput curve.
+    pub rate_levels: Vec<usize>,
     /// Users with rows in the table at each step of the user-scaling curve.
     pub user_levels: Vec<u64>,
     /// Rows of the user whose lookups are measured in the user-scaling curve.
@@ -50,6 +54,7 @@ impl Sizes {
             snapshot_rows: 1_000,
             fanout_subscribers: 1_000,
             concurrent_users: 10,
+            rate_levels: vec![1, 2, 4, 8, 16],
             user_levels: vec![100, 10_000, 100_000],
             probe_rows: 100,
             heavy_iterations: 20,
@@ -66,6 +71,7 @@ impl Sizes {
             snapshot_rows: 50,
             fanout_subscribers: 5,
             concurrent_users: 3,
+            rate_levels: vec![1, 2],
             user_levels: vec![3, 6, 12],
             probe_rows: 5,
             heavy_iterations: 3,
@@ -145,6 +151,10 @@ pub const GROUPS: &[(&str, &str)] = &[
         "10 users insert one row each into one USER table at once (whole burst)",
     ),
     (
+        "insert_rate",
+        "insert throughput with 1, 2, 4, 8, 16 users writing at once",
+    ),
+    (
         "cold_200k",
         "filter / GROUP BY / key / range+ORDER BY LIMIT over 200k rows in 20 Parquet files",
     ),
@@ -189,6 +199,7 @@ pub async fn run_group(name: &str, ctx: &Ctx) -> Vec<ScenarioReport> {
         "select_filter_200" => vec![reads::select_filter(ctx).await],
         "point_lookup_10k" => vec![reads::point_lookup(ctx).await],
         "group_by_10k" => vec![reads::group_by(ctx).await],
+        "insert_rate" => rate::run(ctx).await,
         "cold_200k" => cold::run(ctx).await,
         "subscribe_snapshot_1k" => vec![live::subscribe_snapshot(ctx).await],
         "change_delivery" => vec![live::change_delivery(ctx).await],
