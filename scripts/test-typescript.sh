@@ -25,11 +25,13 @@ fi
 have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
 if [ "$have" != "$want" ]; then
     echo "wasm-bindgen CLI ${have:-missing}, need $want: installing"
-    if ! cargo install wasm-bindgen-cli --version "$want" --locked; then
+    # Its own build folder: the install must not disturb the workspace's build cache.
+    install_dir="${TMPDIR:-/tmp}/wasm-bindgen-cli-build"
+    if ! CARGO_TARGET_DIR="$install_dir" cargo install wasm-bindgen-cli --version "$want" --locked; then
         # A registry mirror can lack a version the CLI's own lock file names; the exact CLI
         # version is what matters, so resolve its dependencies afresh.
         echo "the --locked install failed; retrying without --locked"
-        cargo install wasm-bindgen-cli --version "$want"
+        CARGO_TARGET_DIR="$install_dir" cargo install wasm-bindgen-cli --version "$want"
     fi
 fi
 command -v node >/dev/null || { echo "node (20 or newer) is required" >&2; exit 1; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust workspace (unit, integration against the real server binary,
-# sqllogictest files). Uses cargo-nextest when installed, cargo test otherwise.
+# Runs every test: the TypeScript SDK (Node's test runner against the real server), then the
+# Rust workspace (unit, integration against the real server binary, sqllogictest files, the CLI
+# in tmux, S3 against s3s-fs). Uses cargo-nextest when installed, cargo test otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,6 +16,13 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # kalamdb-types is shared with the WebAssembly client: it must keep building for wasm32.
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo build -q -p kalamdb-types --target wasm32-unknown-unknown
+# Interactive CLI tests drive the shell in tmux (installed above); never skip them silently.
+export KALAM_REQUIRE_TMUX=1
+
+# One build of the whole workspace (the same one the test runner uses), so the TypeScript
+# tests run against this checkout's server binary.
+cargo build -q --workspace --tests
+KALAMDB_SERVER_BIN="$CARGO_TARGET_DIR/debug/kalamdb-server" scripts/test-typescript.sh
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast --test-threads 4
