@@ -58,6 +58,7 @@ async fn lookups(entries: usize, ops: usize) -> f64 {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| fail(format!("tempdir: {e}")));
     let mut registry = kalamdb_core::plugin::Registry::new();
     kalamdb_serde_json::register(&mut registry).unwrap_or_else(|e| fail(e.to_string()));
+    kalamdb_storage_fs::register(&mut registry).unwrap_or_else(|e| fail(e.to_string()));
     let config = kalamdb_core::EngineConfig {
         data_dir: tmp.path().to_path_buf(),
         bcrypt_cost: 4,
