@@ -5,6 +5,21 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
+/// Decodes the cell of `column` (`None`: the row has no such column), naming the column in
+/// the error.
+pub(crate) fn decode_named<'a, T>(
+    value: Option<&'a serde_json::Value>,
+    column: &str,
+    decode: impl FnOnce(&'a serde_json::Value) -> Result<Option<T>, CellError>,
+) -> crate::error::Result<Option<T>> {
+    let value = value.ok_or_else(|| crate::error::KalamLinkError::NoSuchColumn(column.into()))?;
+    decode(value).map_err(|e| crate::error::KalamLinkError::Cell {
+        column: column.into(),
+        expected: e.expected,
+        found: e.found,
+    })
+}
+
 /// A cell that does not hold the type asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CellError {

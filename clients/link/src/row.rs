@@ -2,7 +2,7 @@
 //! with the [`cell`](crate::cell) decoders.
 
 use crate::cell::{self, CellError};
-use crate::error::{KalamLinkError, Result};
+use crate::error::Result;
 use chrono::{DateTime, Utc};
 use kalamdb_types::wire::{QueryResult, SchemaField};
 use serde_json::Value;
@@ -35,14 +35,7 @@ impl<'a> Row<'a> {
         column: &str,
         decode: impl FnOnce(&'a Value) -> Result<Option<T>, CellError>,
     ) -> Result<Option<T>> {
-        let value = self
-            .get(column)
-            .ok_or_else(|| KalamLinkError::NoSuchColumn(column.into()))?;
-        decode(value).map_err(|e| KalamLinkError::Cell {
-            column: column.into(),
-            expected: e.expected,
-            found: e.found,
-        })
+        crate::cell::decode_named(self.get(column), column, decode)
     }
 
     /// A BIGINT (or other integer) cell.
@@ -106,6 +99,7 @@ impl QueryResultExt for QueryResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::KalamLinkError;
     use kalamdb_types::KalamDataType;
     use serde_json::json;
 

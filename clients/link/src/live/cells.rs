@@ -3,7 +3,7 @@
 
 use super::state::row_seq;
 use crate::cell::{self, CellError};
-use crate::error::{KalamLinkError, Result};
+use crate::error::Result;
 use chrono::{DateTime, Utc};
 use kalamdb_types::ws::RowObject;
 use serde_json::Value;
@@ -13,14 +13,7 @@ fn read<'a, T>(
     column: &str,
     decode: impl FnOnce(&'a Value) -> Result<Option<T>, CellError>,
 ) -> Result<Option<T>> {
-    let value = row
-        .get(column)
-        .ok_or_else(|| KalamLinkError::NoSuchColumn(column.into()))?;
-    decode(value).map_err(|e| KalamLinkError::Cell {
-        column: column.into(),
-        expected: e.expected,
-        found: e.found,
-    })
+    cell::decode_named(row.get(column), column, decode)
 }
 
 /// Typed cells of a live row; `Ok(None)` is SQL NULL, a missing column is an error.
@@ -63,6 +56,7 @@ impl LiveRowExt for RowObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::KalamLinkError;
     use serde_json::json;
 
     #[test]

@@ -53,6 +53,22 @@ enum Wake {
     Stop,
 }
 
+/// The next frame, the end of `wait`, or `stop`, whichever comes first.
+async fn next_wake(
+    conn: &mut WsConnection,
+    wait: Duration,
+    stop: &mut oneshot::Receiver<()>,
+) -> Wake {
+    let recv = conn.recv().fuse();
+    let timer = sleep(wait).fuse();
+    pin_mut!(recv, timer);
+    select! {
+        frame = recv => Wake::Frame(frame),
+        _ = timer => Wake::Tick,
+        _ = &mut *stop => Wake::Stop,
+    }
+}
+
 /// Runs `future` unless `stop` fires first (`None`).
 async fn with_stop<F: Future>(future: F, stop: &mut oneshot::Receiver<()>) -> Option<F::Output> {
     let future = future.fuse();
@@ -174,16 +190,7 @@ impl Task {
         let deadline = now_ms() + AUTH_REPLY_TIMEOUT.as_secs_f64() * 1000.0;
         loop {
             let wait = Duration::from_secs_f64((deadline - now_ms()).max(0.0) / 1000.0);
-            let frame = {
-                let recv = conn.recv().fuse();
-                let timer = sleep(wait).fuse();
-                pin_mut!(recv, timer);
-                select! {
-                    frame = recv => Wake::Frame(frame),
-                    _ = timer => Wake::Tick,
-                    _ = &mut *stop => Wake::Stop,
-                }
-            };
+            let frame = next_wake(&mut conn, wait, stop).await;
             let text = match frame {
                 Wake::Stop => return AttemptEnd::Stopped,
                 Wake::Tick => return AttemptEnd::Dropped(closed(&url, "no auth_success reply")),
@@ -218,16 +225,7 @@ impl Task {
         let mut next_ping = last_heard + PING_EVERY_MS;
         loop {
             let wait = Duration::from_secs_f64((next_ping - now_ms()).max(0.0) / 1000.0);
-            let wake = {
-                let recv = conn.recv().fuse();
-                let timer = sleep(wait).fuse();
-                pin_mut!(recv, timer);
-                select! {
-                    frame = recv => Wake::Frame(frame),
-                    _ = timer => Wake::Tick,
-                    _ = &mut *stop => Wake::Stop,
-                }
-            };
+            let wake = next_wake(&mut conn, wait, stop).await;
             let text = match wake {
                 Wake::Stop => {
                     let bye = ClientMessage::Unsubscribe {

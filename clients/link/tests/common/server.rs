@@ -47,7 +47,12 @@ impl TestServer {
     /// Stops the server and starts it again on the same port with the same data directory.
     pub fn restart(&mut self) {
         self.stop();
-        let (child, port) = spawn(&self.binary, self.data.path(), self.port, self.root_password);
+        let (child, port) = spawn(
+            &self.binary,
+            self.data.path(),
+            self.port,
+            self.root_password,
+        );
         assert_eq!(port, self.port, "restarted server moved to another port");
         self.child = Some(child);
     }
