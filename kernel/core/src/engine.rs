@@ -66,6 +66,9 @@ impl Default for EngineConfig {
     }
 }
 
+/// Callers whose DataFusion sessions are kept; past it the cache starts over.
+const MAX_CACHED_SESSION_STATES: usize = 4096;
+
 /// Counters the server exports as metrics.
 #[derive(Debug, Default)]
 pub struct EngineStats {
@@ -120,6 +123,8 @@ pub struct Engine {
     pub plan_cache: Arc<crate::exec::plan_cache::PlanCache>,
     /// Counters for metrics.
     pub stats: EngineStats,
+    /// DataFusion sessions by caller (see `session_state`).
+    states: Mutex<std::collections::HashMap<String, Arc<SessionState>>>,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -263,6 +268,7 @@ impl Engine {
             me: std::sync::OnceLock::new(),
             plan_cache,
             stats: EngineStats::default(),
+            states: Mutex::new(std::collections::HashMap::new()),
             _lock: lock,
         });
         let _ = engine.me.set(Arc::downgrade(&engine));
@@ -303,8 +309,29 @@ impl Engine {
         Ok(state)
     }
 
-    /// A DataFusion session for one statement of `session`.
-    pub(crate) fn session_state(&self, session: &Session) -> Result<SessionState> {
+    /// The DataFusion session of a caller (user, role, default namespace). Built once and kept:
+    /// a state is only read while planning and running, and cloning the base state (every
+    /// function registry) per statement was a large share of a point lookup's cost.
+    pub(crate) fn session_state(&self, session: &Session) -> Result<Arc<SessionState>> {
+        let key = format!(
+            "{}\u{0}{}\u{0}{}",
+            session.user,
+            session.role,
+            session.namespace.as_ref().map(|n| n.as_str()).unwrap_or("")
+        );
+        if let Some(state) = self.states.lock().get(&key) {
+            return Ok(state.clone());
+        }
+        let state = Arc::new(self.build_session_state(session)?);
+        let mut states = self.states.lock();
+        if states.len() >= MAX_CACHED_SESSION_STATES {
+            states.clear();
+        }
+        states.insert(key, state.clone());
+        Ok(state)
+    }
+
+    fn build_session_state(&self, session: &Session) -> Result<SessionState> {
         let mut state = self.base_state.clone();
         let config = state.config_mut();
         config.set_extension(Arc::new(crate::exec::scope::QueryScope {
