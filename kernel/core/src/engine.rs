@@ -310,8 +310,8 @@ impl Engine {
     }
 
     /// The DataFusion session of a caller (user, role, default namespace). Built once and kept:
-    /// a state is only read while planning and running, and cloning the base state (every
-    /// function registry) per statement was a large share of a point lookup's cost.
+    /// a state is only read while planning and running, so there is no need to clone the base
+    /// state (every function registry) and register `CURRENT_USER()` again per statement.
     pub(crate) fn session_state(&self, session: &Session) -> Result<Arc<SessionState>> {
         let key = format!(
             "{}\u{0}{}\u{0}{}",
