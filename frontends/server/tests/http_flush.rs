@@ -7,23 +7,35 @@ use common::{Options, Server};
 use serde_json::json;
 use std::time::Duration;
 
-#[tokio::test]
-async fn flush_then_read_update_delete_across_tiers_local() {
-    let server = Server::start().await;
-    let cold = Cold::local(&server);
-    read_update_delete_across_tiers(&server, &cold).await;
-}
+/// Two tests for one body: on the `local` storage and on an S3 storage (s3s-fs).
+macro_rules! on_both_storages {
+    ($local:ident, $s3:ident, $options:expr, $body:ident) => {
+        #[tokio::test]
+        async fn $local() {
+            let mut server = Server::start_with($options).await;
+            let cold = Cold::local(&server);
+            $body(&mut server, &cold).await;
+        }
 
-#[tokio::test]
-async fn flush_then_read_update_delete_across_tiers_s3() {
-    let server = Server::start().await;
-    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
-        return;
+        #[tokio::test]
+        async fn $s3() {
+            let mut server = Server::start_with($options).await;
+            let Some(cold) = Cold::s3(&server, &server.root().await).await else {
+                return;
+            };
+            $body(&mut server, &cold).await;
+        }
     };
-    read_update_delete_across_tiers(&server, &cold).await;
 }
 
-async fn read_update_delete_across_tiers(server: &Server, cold: &Cold) {
+on_both_storages!(
+    flush_then_read_update_delete_across_tiers_local,
+    flush_then_read_update_delete_across_tiers_s3,
+    Options::default(),
+    read_update_delete_across_tiers
+);
+
+async fn read_update_delete_across_tiers(server: &mut Server, cold: &Cold) {
     let root = server.root().await;
     server.ok(&root, "CREATE NAMESPACE app").await;
     server
@@ -125,23 +137,14 @@ async fn read_update_delete_across_tiers(server: &Server, cold: &Cold) {
     );
 }
 
-#[tokio::test]
-async fn user_folders_follow_the_template_local() {
-    let server = Server::start().await;
-    let cold = Cold::local(&server);
-    user_folders_and_drop_cleanup(&server, &cold).await;
-}
+on_both_storages!(
+    user_folders_follow_the_template_local,
+    user_folders_follow_the_template_s3,
+    Options::default(),
+    user_folders_and_drop_cleanup
+);
 
-#[tokio::test]
-async fn user_folders_follow_the_template_s3() {
-    let server = Server::start().await;
-    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
-        return;
-    };
-    user_folders_and_drop_cleanup(&server, &cold).await;
-}
-
-async fn user_folders_and_drop_cleanup(server: &Server, cold: &Cold) {
+async fn user_folders_and_drop_cleanup(server: &mut Server, cold: &Cold) {
     let root = server.root().await;
     let create = format!(
         "CREATE USER TABLE app.notes (id INT PRIMARY KEY, t TEXT){}",
@@ -228,21 +231,12 @@ fn failpoint_server_options() -> Options {
     }
 }
 
-#[tokio::test]
-async fn a_crash_after_the_manifest_loses_and_doubles_nothing_local() {
-    let mut server = Server::start_with(failpoint_server_options()).await;
-    let cold = Cold::local(&server);
-    crash_during_flush(&mut server, &cold).await;
-}
-
-#[tokio::test]
-async fn a_crash_after_the_manifest_loses_and_doubles_nothing_s3() {
-    let mut server = Server::start_with(failpoint_server_options()).await;
-    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
-        return;
-    };
-    crash_during_flush(&mut server, &cold).await;
-}
+on_both_storages!(
+    a_crash_after_the_manifest_loses_and_doubles_nothing_local,
+    a_crash_after_the_manifest_loses_and_doubles_nothing_s3,
+    failpoint_server_options(),
+    crash_during_flush
+);
 
 async fn crash_during_flush(server: &mut Server, cold: &Cold) {
     let tmp = server.take_tmp();
@@ -356,23 +350,14 @@ async fn flush_policy_by_rows_and_by_interval() {
     );
 }
 
-#[tokio::test]
-async fn compaction_merges_segments_with_identical_results_local() {
-    let server = Server::start().await;
-    let cold = Cold::local(&server);
-    compaction_merges_segments(&server, &cold).await;
-}
+on_both_storages!(
+    compaction_merges_segments_with_identical_results_local,
+    compaction_merges_segments_with_identical_results_s3,
+    Options::default(),
+    compaction_merges_segments
+);
 
-#[tokio::test]
-async fn compaction_merges_segments_with_identical_results_s3() {
-    let server = Server::start().await;
-    let Some(cold) = Cold::s3(&server, &server.root().await).await else {
-        return;
-    };
-    compaction_merges_segments(&server, &cold).await;
-}
-
-async fn compaction_merges_segments(server: &Server, cold: &Cold) {
+async fn compaction_merges_segments(server: &mut Server, cold: &Cold) {
     let root = server.root().await;
     server.ok(&root, "CREATE NAMESPACE app").await;
     server
