@@ -190,11 +190,17 @@ impl HotStore {
             stats.sst_bytes += prop("rocksdb.total-sst-files-size")?;
             stats.memtable_bytes += prop("rocksdb.cur-size-all-mem-tables")?;
         }
-        stats.background_errors = self
+        stats.background_errors = self.background_errors()?;
+        Ok(stats)
+    }
+
+    /// RocksDB's count of background errors (failed flushes or compactions): one property
+    /// read, cheap enough for every healthcheck.
+    pub fn background_errors(&self) -> Result<u64> {
+        Ok(self
             .db
             .property_int_value("rocksdb.background-errors")?
-            .unwrap_or(0);
-        Ok(stats)
+            .unwrap_or(0))
     }
 
     pub fn ensure_cf(&self, name: &str) -> Result<()> {
