@@ -271,6 +271,12 @@ async fn the_audit_log_records_who_did_what_from_where() {
             "CREATE STORAGE arch TYPE filesystem PATH '/tmp/kalam-audit-arch'",
         )
         .await;
+    server
+        .ok(
+            &root,
+            r#"ALTER STORAGE arch SET CREDENTIALS '{"token":"storage-secret-value"}'"#,
+        )
+        .await;
     server.ok(&root, "DROP STORAGE arch").await;
     server.ok(&root, "DROP TABLE app.t").await;
     let carol = server.login("carol", "carol-new-secret").await;
@@ -302,13 +308,22 @@ async fn the_audit_log_records_who_did_what_from_where() {
     find("create_table", "app.t");
     find("drop_table", "app.t");
     find("create_storage", "arch");
+    assert_eq!(
+        find("alter_storage", "arch")[3],
+        json!("ALTER STORAGE arch SET CREDENTIALS '***'")
+    );
     find("drop_storage", "arch");
     let denied = find("permission_denied", "nope");
     assert_eq!(denied[0], json!("carol"));
     assert_eq!(denied[5], json!(false));
     // Passwords never reach the log.
     let text = serde_json::to_string(&rows).unwrap_or_default();
-    for secret in ["carol-secret-pw", "carol-new-secret", "wrong"] {
+    for secret in [
+        "carol-secret-pw",
+        "carol-new-secret",
+        "wrong",
+        "storage-secret-value",
+    ] {
         assert!(!text.contains(secret), "{secret} leaked into the audit log");
     }
 }

@@ -211,11 +211,13 @@ mod tests {
         let env = |k: &str| match k {
             "KALAMDB_SERVER_PORT" => Some("9100".to_string()),
             "KALAMDB_USER_SHARDS" => Some("4".to_string()),
+            "KALAMDB_HEALTH_ALLOW_REMOTE" => Some("true".to_string()),
             _ => None,
         };
         assert!(config.apply_env(env).is_ok());
         assert_eq!(config.server.port, 9100);
         assert_eq!(config.storage.user_shards, 4);
+        assert!(config.server.health_allow_remote);
     }
 
     #[test]
