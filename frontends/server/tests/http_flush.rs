@@ -406,3 +406,93 @@ async fn compaction_merges_segments(server: &mut Server, cold: &Cold) {
     assert_eq!(parquet_files(&folder), 1);
     assert_eq!(server.rows(&root, query).await, before);
 }
+
+on_both_storages!(
+    text_keys_and_write_order_across_segments_local,
+    text_keys_and_write_order_across_segments_s3,
+    Options::default(),
+    text_keys_and_write_order_across_segments
+);
+
+/// Text primary keys through two segments and the hot tier: key lookups find the newest
+/// version wherever it lives, a tombstone in a newer segment hides the older version, and a
+/// query without ORDER BY returns rows in write (`_seq`) order.
+async fn text_keys_and_write_order_across_segments(server: &mut Server, cold: &Cold) {
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            &format!(
+                "CREATE SHARED TABLE app.k (id TEXT PRIMARY KEY, n INT){}",
+                cold.with(&[])
+            ),
+        )
+        .await;
+    server
+        .ok(
+            &root,
+            "INSERT INTO app.k VALUES ('b', 1), ('a', 2), ('e', 5), ('f', 6)",
+        )
+        .await;
+    flush(server, &root, "app.k").await;
+    server
+        .ok(&root, "UPDATE app.k SET n = 10 WHERE id = 'b'")
+        .await;
+    server.ok(&root, "DELETE FROM app.k WHERE id = 'e'").await;
+    flush(server, &root, "app.k").await;
+    assert_eq!(parquet_files(&cold.folder("app/k")), 2);
+    server.ok(&root, "INSERT INTO app.k VALUES ('c', 3)").await;
+    server
+        .ok(&root, "UPDATE app.k SET n = 60 WHERE id = 'f'")
+        .await;
+
+    let s: &Server = server;
+    assert_eq!(
+        s.rows(&root, "SELECT n FROM app.k WHERE id = 'a'").await,
+        vec![vec![json!(2)]]
+    );
+    assert_eq!(
+        s.rows(&root, "SELECT n FROM app.k WHERE id = 'b'").await,
+        vec![vec![json!(10)]]
+    );
+    assert!(
+        s.rows(&root, "SELECT n FROM app.k WHERE id = 'e'")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        s.rows(
+            &root,
+            "SELECT id, n FROM app.k WHERE id IN ('f', 'c', 'zz', 'b') ORDER BY id"
+        )
+        .await,
+        vec![
+            vec![json!("b"), json!(10)],
+            vec![json!("c"), json!(3)],
+            vec![json!("f"), json!(60)]
+        ]
+    );
+    // Write order: a (first insert), b (updated, then flushed), c, f (updated last).
+    let unordered = s.rows(&root, "SELECT id FROM app.k").await;
+    assert_eq!(
+        unordered,
+        vec![
+            vec![json!("a")],
+            vec![json!("b")],
+            vec![json!("c")],
+            vec![json!("f")]
+        ]
+    );
+    assert_eq!(
+        s.rows(&root, "SELECT id FROM app.k ORDER BY _seq").await,
+        unordered
+    );
+    let (_, _, msg) = s.err(&root, "INSERT INTO app.k VALUES ('a', 0)").await;
+    assert!(msg.contains("duplicate key"), "{msg}");
+    s.ok(&root, "INSERT INTO app.k VALUES ('e', 50)").await;
+    assert_eq!(
+        s.rows(&root, "SELECT COUNT(*) FROM app.k").await,
+        vec![vec![json!("5")]]
+    );
+}

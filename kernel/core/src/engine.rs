@@ -236,11 +236,11 @@ impl Engine {
         let mut registry = registry;
         registry.register_cache(plan_cache.clone())?;
         let registry = Arc::new(registry);
-        let cold = Arc::new(crate::cold::ColdStore {
-            catalog: catalog.clone(),
-            registry: registry.clone(),
-            store: store.clone(),
-        });
+        let cold = Arc::new(crate::cold::ColdStore::new(
+            catalog.clone(),
+            registry.clone(),
+            store.clone(),
+        ));
         let jwt_secret = match &config.jwt_secret {
             Some(s) if !s.is_empty() => s.as_bytes().to_vec(),
             _ => load_or_create_secret(&config.data_dir)?,

@@ -82,7 +82,7 @@ impl Engine {
                 let rows: Vec<StoredRow> = versions.iter().map(|(_, r)| r.clone()).collect();
                 let segment = self.cold.write_segment(&loc, &entry, &rows).await?;
                 failpoint("flush.after_segment");
-                let mut manifest = self.cold.read_manifest(&loc).await?;
+                let mut manifest = (*self.cold.read_manifest(&loc).await?).clone();
                 manifest.segments.push(segment);
                 self.cold.write_manifest(&loc, &manifest).await?;
                 failpoint("flush.after_manifest");

@@ -11,6 +11,7 @@ pub mod compact;
 pub mod flush;
 pub mod manifest;
 pub mod policy;
+pub mod scan;
 
 use crate::catalog::model::{StorageMode, StorageRecord, TableDef};
 use crate::catalog::schema::{DELETED_COLUMN, SEQ_COLUMN};
@@ -29,6 +30,8 @@ use kalamdb_types::{ShardId, TableType, UserId};
 use manifest::{MANIFEST_FILE, Manifest, Segment};
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where one partition's cold files live.
@@ -36,6 +39,9 @@ pub struct ColdLocation {
     pub backend: Arc<dyn StorageBackend>,
     /// Folder relative to the storage's base directory.
     pub folder: String,
+    /// Names the folder across storages (storage id, base directory, folder): the manifest
+    /// cache's key.
+    cache_key: String,
 }
 
 impl ColdLocation {
@@ -65,15 +71,49 @@ fn substitute(
 /// Everything cold reads and writes need: the catalog (storages, users), the plugin registry
 /// (storage backends) and the hot store (shard of a user). Shared by the engine and the table
 /// providers.
+///
+/// Two caches keep reads of tables without cold data from touching the storage: live backends
+/// per storage row (an S3 client is built once, not per query) and manifests per folder. The
+/// server is the only writer of its manifests, and every manifest write goes through
+/// [`ColdStore::write_manifest`], which updates the cache after the rename.
 pub struct ColdStore {
     pub catalog: Arc<Catalog>,
     pub registry: Arc<Registry>,
     pub store: Arc<HotStore>,
+    backends: Mutex<HashMap<String, (StorageRecord, Arc<dyn StorageBackend>)>>,
+    manifests: Mutex<HashMap<String, Arc<Manifest>>>,
 }
 
+/// Folders whose manifests are kept in memory at most; past it the cache starts over.
+const MANIFEST_CACHE_ENTRIES: usize = 100_000;
+
 impl ColdStore {
-    /// A live backend for a storage row.
+    pub fn new(catalog: Arc<Catalog>, registry: Arc<Registry>, store: Arc<HotStore>) -> Self {
+        Self {
+            catalog,
+            registry,
+            store,
+            backends: Mutex::new(HashMap::new()),
+            manifests: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A live backend for a storage row: the cached one while the row is unchanged.
     pub fn storage_backend(&self, record: &StorageRecord) -> Result<Arc<dyn StorageBackend>> {
+        let id = record.storage_id.to_string();
+        if let Some((cached, backend)) = self.backends.lock().get(&id)
+            && cached == record
+        {
+            return Ok(backend.clone());
+        }
+        let backend = self.create_backend(record)?;
+        self.backends
+            .lock()
+            .insert(id, (record.clone(), backend.clone()));
+        Ok(backend)
+    }
+
+    fn create_backend(&self, record: &StorageRecord) -> Result<Arc<dyn StorageBackend>> {
         let factory = self.registry.storage(&record.storage_type).ok_or_else(|| {
             KalamError::InvalidDefinition(format!(
                 "storage type '{}' is not provided by any plugin; available: {}",
@@ -106,7 +146,7 @@ impl ColdStore {
             ))
         })?;
         let backend = self.storage_backend(&record)?;
-        let folder = match (def.table_type, user) {
+        let folder: String = match (def.table_type, user) {
             (TableType::User, Some(user)) => substitute(
                 &record.user_tables_template,
                 def,
@@ -115,21 +155,46 @@ impl ColdStore {
             ),
             _ => substitute(&record.shared_tables_template, def, None, None),
         };
-        Ok(ColdLocation { backend, folder })
+        let cache_key = format!("{storage_id}\n{}\n{folder}", record.base_directory);
+        Ok(ColdLocation {
+            backend,
+            folder,
+            cache_key,
+        })
     }
 
-    pub async fn read_manifest(&self, loc: &ColdLocation) -> Result<Manifest> {
+    /// A folder's manifest (empty when the folder has none), from the cache when read before.
+    pub async fn read_manifest(&self, loc: &ColdLocation) -> Result<Arc<Manifest>> {
+        if let Some(m) = self.manifests.lock().get(&loc.cache_key) {
+            return Ok(m.clone());
+        }
         let store = loc.backend.object_store();
-        match store.get(&loc.path(MANIFEST_FILE)).await {
+        let manifest = match store.get(&loc.path(MANIFEST_FILE)).await {
             Ok(r) => {
                 let bytes = r.bytes().await.map_err(KalamError::storage)?;
                 serde_json::from_slice(&bytes).map_err(|e| {
                     KalamError::Storage(format!("manifest in {} is unreadable: {e}", loc.folder))
-                })
+                })?
             }
-            Err(object_store::Error::NotFound { .. }) => Ok(Manifest::default()),
-            Err(e) => Err(KalamError::storage(e)),
+            Err(object_store::Error::NotFound { .. }) => Manifest::default(),
+            Err(e) => return Err(KalamError::storage(e)),
+        };
+        let manifest = Arc::new(manifest);
+        self.remember_manifest(loc, manifest.clone());
+        Ok(manifest)
+    }
+
+    fn remember_manifest(&self, loc: &ColdLocation, manifest: Arc<Manifest>) {
+        let mut cache = self.manifests.lock();
+        if cache.len() >= MANIFEST_CACHE_ENTRIES && !cache.contains_key(&loc.cache_key) {
+            cache.clear();
         }
+        cache.insert(loc.cache_key.clone(), manifest);
+    }
+
+    /// Forgets every cached manifest (after files were deleted behind the cache's back).
+    pub fn forget_manifests(&self) {
+        self.manifests.lock().clear();
     }
 
     /// Writes the manifest under a temporary name, then renames it over the old one.
@@ -144,10 +209,18 @@ impl ColdStore {
             .put(&tmp, PutPayload::from(bytes))
             .await
             .map_err(KalamError::storage)?;
-        store
+        let renamed = store
             .rename(&tmp, &loc.path(MANIFEST_FILE))
             .await
-            .map_err(KalamError::storage)
+            .map_err(KalamError::storage);
+        match renamed {
+            Ok(()) => self.remember_manifest(loc, Arc::new(manifest.clone())),
+            // The rename may or may not have happened: read the folder again next time.
+            Err(_) => {
+                self.manifests.lock().remove(&loc.cache_key);
+            }
+        }
+        renamed
     }
 
     /// Writes rows (tombstones included) as one Parquet segment: temporary name, then rename.
@@ -228,6 +301,19 @@ impl ColdStore {
         entry: &TableEntry,
         segments: &[&Segment],
     ) -> Result<Vec<StoredRow>> {
+        self.read_segments_where(loc, entry, segments, None).await
+    }
+
+    /// [`Self::read_segments`], with `keys` only the rows whose primary key is in the set
+    /// (the key column is decoded first, the others for matching rows only).
+    async fn read_segments_where(
+        &self,
+        loc: &ColdLocation,
+        entry: &TableEntry,
+        segments: &[&Segment],
+        keys: Option<&scan::KeySet>,
+    ) -> Result<Vec<StoredRow>> {
+        let pk_name = entry.def.primary_key().map(|c| c.name.as_str());
         let store = loc.backend.object_store();
         let mut rows = Vec::new();
         for seg in segments {
@@ -238,9 +324,19 @@ impl ColdStore {
                 .bytes()
                 .await
                 .map_err(KalamError::storage)?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                .and_then(|b| b.build())
-                .map_err(|e| KalamError::Storage(format!("{}: {e}", seg.file)))?;
+            let located =
+                |e: &dyn std::fmt::Display| KalamError::Storage(format!("{}: {e}", seg.file));
+            let mut builder =
+                ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| located(&e))?;
+            if let (Some(keys), Some(pk)) = (keys, pk_name) {
+                let pk_root = builder
+                    .schema()
+                    .index_of(pk)
+                    .map_err(|_| located(&"segment has no primary-key column"))?;
+                let filter = scan::key_filter(builder.parquet_schema(), pk_root, keys.clone());
+                builder = builder.with_row_filter(filter);
+            }
+            let reader = builder.build().map_err(|e| located(&e))?;
             for batch in reader {
                 let batch = batch?;
                 decode_batch(entry, &batch, &mut rows)?;
@@ -309,6 +405,7 @@ impl ColdStore {
             }
         }
         let mut deleted = 0;
+        self.forget_manifests();
         for storage_id in storages {
             let Some(record) = self.catalog.storage(&storage_id) else {
                 continue;
@@ -340,6 +437,8 @@ impl ColdStore {
                 deleted += 1;
             }
         }
+        // Again: a read may have cached a manifest between the first forget and the deletes.
+        self.forget_manifests();
         Ok(deleted)
     }
 
@@ -360,7 +459,15 @@ impl ColdStore {
             .iter()
             .filter(|s| pks.is_none_or(|pks| pks.iter().any(|pk| s.may_contain_pk(pk))))
             .collect();
-        self.read_segments(&loc, entry, &segments).await
+        let keys = pks.and_then(|pks| {
+            let mut set = scan::KeySet::for_type(&entry.def.primary_key()?.data_type)?;
+            for v in pks {
+                set.insert_value(v);
+            }
+            Some(set)
+        });
+        self.read_segments_where(&loc, entry, &segments, keys.as_ref())
+            .await
     }
 }
 

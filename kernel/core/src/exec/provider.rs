@@ -242,20 +242,20 @@ impl TableProvider for HotTableProvider {
                 .map_err(df_err)?
             }
         };
-        let rows = if tiered {
+        let batches = if tiered {
             let user = (self.entry.def.table_type == TableType::User).then_some(&scope.user);
-            let cold = self
-                .cold
-                .read_partition(&self.entry, user, pk_values.as_deref())
+            self.cold
+                .scan_partition(&self.entry, user, rows, pk_values.as_deref(), projection)
                 .await
-                .map_err(df_err)?;
-            crate::cold::merge_versions(self.entry.def.primary_key().map(|c| c.id), rows, cold)
+                .map_err(df_err)?
         } else {
-            rows
+            vec![rows_to_batch(&self.entry, &rows, projection).map_err(df_err)?]
         };
-        let batch = rows_to_batch(&self.entry, &rows, projection).map_err(df_err)?;
-        let schema = batch.schema();
-        let exec = MemorySourceConfig::try_new_exec(&[vec![batch]], schema, None)?;
+        let schema = match projection {
+            Some(p) => Arc::new(self.entry.schema.project(p)?),
+            None => self.entry.schema.clone(),
+        };
+        let exec = MemorySourceConfig::try_new_exec(&[batches], schema, None)?;
         Ok(exec)
     }
 }
