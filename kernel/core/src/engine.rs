@@ -9,14 +9,30 @@ use crate::exec::functions::builtin_udfs;
 use crate::plugin::{Registry, StorageConfig};
 use crate::store::{HotStore, StoreOptions};
 use datafusion::catalog::{CatalogProviderList, MemoryCatalogProviderList};
-use datafusion::execution::FunctionRegistry;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::execution::{FunctionRegistry, TaskContext};
 use datafusion::prelude::SessionConfig;
 use kalamdb_types::{NamespaceId, Role, StorageId, UserId};
 use parking_lot::Mutex;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// A caller's DataFusion session and the task context its plans run in. Both are made once
+/// per caller: `SessionState::task_ctx()` copies every function registry (hundreds of
+/// entries) and cost more than planning a cached point lookup when it ran per statement.
+pub(crate) struct CallerState {
+    pub state: SessionState,
+    pub task: Arc<TaskContext>,
+}
+
+impl std::ops::Deref for CallerState {
+    type Target = SessionState;
+
+    fn deref(&self) -> &SessionState {
+        &self.state
+    }
+}
 
 /// Engine settings (the server maps its config file onto these).
 #[derive(Clone, Debug)]
@@ -124,7 +140,7 @@ pub struct Engine {
     /// Counters for metrics.
     pub stats: EngineStats,
     /// DataFusion sessions by caller (see `session_state`).
-    states: Mutex<std::collections::HashMap<String, Arc<SessionState>>>,
+    states: Mutex<std::collections::HashMap<String, Arc<CallerState>>>,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -309,10 +325,11 @@ impl Engine {
         Ok(state)
     }
 
-    /// The DataFusion session of a caller (user, role, default namespace). Built once and kept:
+    /// The DataFusion session of a caller (user, role, default namespace) and the task context
+    /// its plans run in. Built once and kept:
     /// a state is only read while planning and running, so there is no need to clone the base
     /// state (every function registry) and register `CURRENT_USER()` again per statement.
-    pub(crate) fn session_state(&self, session: &Session) -> Result<Arc<SessionState>> {
+    pub(crate) fn session_state(&self, session: &Session) -> Result<Arc<CallerState>> {
         let key = format!(
             "{}\u{0}{}\u{0}{}",
             session.user,
@@ -322,7 +339,9 @@ impl Engine {
         if let Some(state) = self.states.lock().get(&key) {
             return Ok(state.clone());
         }
-        let state = Arc::new(self.build_session_state(session)?);
+        let state = self.build_session_state(session)?;
+        let task = state.task_ctx();
+        let state = Arc::new(CallerState { state, task });
         let mut states = self.states.lock();
         if states.len() >= MAX_CACHED_SESSION_STATES {
             states.clear();

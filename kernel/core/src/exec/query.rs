@@ -71,7 +71,7 @@ impl Engine {
         let plan = bind_params(plan, params)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let physical = state.create_physical_plan(&plan).await?;
-        let batches = collect(physical, state.task_ctx()).await?;
+        let batches = collect(physical, state.task.clone()).await?;
         Ok((schema, batches))
     }
 }
