@@ -4,6 +4,7 @@
 use kalamdb_core::error::{KalamError, Result};
 use kalamdb_core::plugin::codec::DecodeFn;
 use kalamdb_core::plugin::{Codec, PluginDescriptor, Registry};
+use kalamdb_core::value::StoredRow;
 use std::sync::Arc;
 
 pub struct JsonCodec;
@@ -30,6 +31,17 @@ impl Codec for JsonCodec {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de))
             .map_err(|e| KalamError::Internal(format!("json decode: {e}")))
+    }
+
+    fn encode_row(&self, row: &StoredRow) -> Option<Result<Vec<u8>>> {
+        Some(serde_json::to_vec(row).map_err(|e| KalamError::Internal(format!("json encode: {e}"))))
+    }
+
+    fn decode_row(&self, bytes: &[u8]) -> Option<Result<StoredRow>> {
+        Some(
+            serde_json::from_slice(bytes)
+                .map_err(|e| KalamError::Internal(format!("json decode: {e}"))),
+        )
     }
 }
 

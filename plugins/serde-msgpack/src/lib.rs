@@ -4,6 +4,7 @@
 use kalamdb_core::error::{KalamError, Result};
 use kalamdb_core::plugin::codec::DecodeFn;
 use kalamdb_core::plugin::{Codec, PluginDescriptor, Registry};
+use kalamdb_core::value::StoredRow;
 use std::sync::Arc;
 
 pub struct MsgpackCodec;
@@ -30,6 +31,20 @@ impl Codec for MsgpackCodec {
         let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
         visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de))
             .map_err(|e| KalamError::Internal(format!("msgpack decode: {e}")))
+    }
+
+    fn encode_row(&self, row: &StoredRow) -> Option<Result<Vec<u8>>> {
+        Some(
+            rmp_serde::to_vec_named(row)
+                .map_err(|e| KalamError::Internal(format!("msgpack encode: {e}"))),
+        )
+    }
+
+    fn decode_row(&self, bytes: &[u8]) -> Option<Result<StoredRow>> {
+        Some(
+            rmp_serde::from_slice(bytes)
+                .map_err(|e| KalamError::Internal(format!("msgpack decode: {e}"))),
+        )
     }
 }
 

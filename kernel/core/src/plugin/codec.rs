@@ -3,6 +3,7 @@
 //! entry points the kernel uses.
 
 use crate::error::{KalamError, Result};
+use crate::value::StoredRow;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,6 +23,32 @@ pub trait Codec: Send + Sync {
 
     /// Runs `visit` with a deserializer over `bytes`.
     fn decode_erased(&self, bytes: &[u8], visit: &mut DecodeFn<'_>) -> Result<()>;
+
+    /// Encodes a stored row without type erasure. Rows are the hot path (every write, every
+    /// row of a scan), where erasure costs about as much as the format itself; a codec that
+    /// can name its serializer's concrete type should implement this and [`Codec::decode_row`].
+    /// `None` (the default) takes the erased path. Must produce what [`encode`] produces.
+    fn encode_row(&self, _row: &StoredRow) -> Option<Result<Vec<u8>>> {
+        None
+    }
+
+    /// Decodes a stored row without type erasure; `None` (the default) takes the erased path.
+    /// Must agree with [`decode`]: the conformance suite checks both ways.
+    fn decode_row(&self, _bytes: &[u8]) -> Option<Result<StoredRow>> {
+        None
+    }
+}
+
+/// Encodes a stored row: the codec's row fast path, else the erased path.
+pub fn encode_row(codec: &dyn Codec, row: &StoredRow) -> Result<Vec<u8>> {
+    codec.encode_row(row).unwrap_or_else(|| encode(codec, row))
+}
+
+/// Decodes a stored row: the codec's row fast path, else the erased path.
+pub fn decode_row(codec: &dyn Codec, bytes: &[u8]) -> Result<StoredRow> {
+    codec
+        .decode_row(bytes)
+        .unwrap_or_else(|| decode(codec, bytes))
 }
 
 /// Encodes a value with a codec.

@@ -12,6 +12,6 @@ pub mod registry;
 pub mod storage;
 
 pub use cache::Cache;
-pub use codec::{Codec, decode, encode};
+pub use codec::{Codec, decode, decode_row, encode, encode_row};
 pub use registry::{PluginDescriptor, PluginKind, Registry};
 pub use storage::{StorageBackend, StorageBackendFactory, StorageConfig};

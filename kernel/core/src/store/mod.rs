@@ -12,7 +12,7 @@ pub mod seq;
 pub mod writer;
 
 use crate::error::{KalamError, Result};
-use crate::plugin::{Codec, decode};
+use crate::plugin::{Codec, decode_row};
 use crate::value::StoredRow;
 use kalamdb_types::{ShardId, UserId};
 use rocksdb::{ColumnFamilyDescriptor, DBWithThreadMode, MultiThreaded, Options};
@@ -253,7 +253,7 @@ impl HotStore {
             return Ok(None);
         };
         match self.db.get_pinned_cf(&handle, key)? {
-            Some(bytes) => Ok(Some(decode(self.codec.as_ref(), &bytes)?)),
+            Some(bytes) => Ok(Some(decode_row(self.codec.as_ref(), &bytes)?)),
             None => Ok(None),
         }
     }
@@ -262,7 +262,7 @@ impl HotStore {
     pub fn scan_rows(&self, cf: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, StoredRow)>> {
         let mut out = Vec::new();
         self.for_each_prefix(cf, prefix, |key, value| {
-            out.push((key.to_vec(), decode(self.codec.as_ref(), value)?));
+            out.push((key.to_vec(), decode_row(self.codec.as_ref(), value)?));
             Ok(true)
         })?;
         Ok(out)

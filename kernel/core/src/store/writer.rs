@@ -11,7 +11,7 @@ use super::seq::SeqGenerator;
 use super::{Db, StoreOptions, WriterId};
 use crate::error::{KalamError, Result};
 use crate::live::{ChangeEvent, ChangeFeed, ChangeKind, ChangeMeta};
-use crate::plugin::{Codec, decode, encode};
+use crate::plugin::{Codec, decode_row, encode_row};
 use crate::value::{StoredRow, Value};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
@@ -332,7 +332,7 @@ impl ShardWorker {
         };
         match self.db.get_pinned_cf(&handle, key)? {
             Some(bytes) => {
-                let row: StoredRow = decode(self.codec.as_ref(), &bytes)?;
+                let row = decode_row(self.codec.as_ref(), &bytes)?;
                 Ok(if row.deleted { None } else { Some(row) })
             }
             None => Ok(None),
@@ -408,7 +408,7 @@ impl ShardWorker {
             if op.append_seq_to_key {
                 key.extend_from_slice(&super::keys::encode_i64(seq));
             }
-            let bytes = encode(self.codec.as_ref(), &row)?;
+            let bytes = encode_row(self.codec.as_ref(), &row)?;
             let live = if row.deleted { None } else { Some(row.clone()) };
             local.insert((write.cf.clone(), key.clone()), live.clone());
             staged.push((key, bytes, live));
@@ -439,7 +439,7 @@ impl ShardWorker {
                 continue;
             }
             if let Some(bytes) = self.db.get_pinned_cf(&handle, key)? {
-                let row: StoredRow = decode(self.codec.as_ref(), &bytes)?;
+                let row = decode_row(self.codec.as_ref(), &bytes)?;
                 if row.seq == *seq {
                     batch.delete_cf(&handle, key);
                     n += 1;
