@@ -459,13 +459,7 @@ impl ColdStore {
             .iter()
             .filter(|s| pks.is_none_or(|pks| pks.iter().any(|pk| s.may_contain_pk(pk))))
             .collect();
-        let keys = pks.and_then(|pks| {
-            let mut set = scan::KeySet::for_type(&entry.def.primary_key()?.data_type)?;
-            for v in pks {
-                set.insert_value(v);
-            }
-            Some(set)
-        });
+        let keys = pks.and_then(|pks| scan::KeySet::of(&entry.def.primary_key()?.data_type, pks));
         self.read_segments_where(&loc, entry, &segments, keys.as_ref())
             .await
     }

@@ -57,13 +57,6 @@ impl KeySet {
         }
     }
 
-    fn empty_like(&self) -> Self {
-        match self {
-            Self::Int(_) => Self::Int(HashSet::new()),
-            Self::Text(_) => Self::Text(HashSet::new()),
-        }
-    }
-
     fn canonical_type(&self) -> DataType {
         match self {
             Self::Int(_) => DataType::Int64,
@@ -76,6 +69,15 @@ impl KeySet {
             Self::Int(s) => s.is_empty(),
             Self::Text(s) => s.is_empty(),
         }
+    }
+
+    /// The set of `values` for a key of this type; `None` as in [`KeySet::for_type`].
+    pub(crate) fn of(ty: &KalamDataType, values: &[Value]) -> Option<Self> {
+        let mut set = Self::for_type(ty)?;
+        for v in values {
+            set.insert_value(v);
+        }
+        Some(set)
     }
 
     /// Adds a value; values of another kind cannot be keys of this table and are ignored.
@@ -185,10 +187,6 @@ pub(crate) fn key_filter(descr: &SchemaDescriptor, pk_root: usize, wanted: KeySe
     RowFilter::new(vec![Box::new(predicate)])
 }
 
-fn arrow_err(e: impl std::fmt::Display) -> KalamError {
-    KalamError::Storage(e.to_string())
-}
-
 impl ColdStore {
     /// The visible rows of one partition as batches of the table schema projected by
     /// `projection` (indexes into the table schema; the last is `_seq`). `hot` are the
@@ -230,13 +228,7 @@ impl ColdStore {
         let live: Vec<StoredRow> = hot.into_iter().filter(|r| !r.deleted).collect();
         let mut batches = vec![rows_to_batch(entry, &live, Some(&work))?];
 
-        let wanted = pks.map(|pks| {
-            let mut set = seen.empty_like();
-            for v in pks {
-                set.insert_value(v);
-            }
-            set
-        });
+        let wanted = pks.and_then(|pks| KeySet::of(&pk.data_type, pks));
         let all_hot = pks.is_some_and(|pks| pks.iter().all(|v| seen.contains_value(v)));
         if !all_hot {
             let loc = self.cold_location(&entry.def, user)?;
@@ -335,7 +327,7 @@ impl SegmentRead<'_> {
         for batch in reader {
             let batch = batch.map_err(|e| located(&e))?;
             let schema = batch.schema();
-            let pk_col = schema.index_of(self.pk_name).map_err(arrow_err)?;
+            let pk_col = schema.index_of(self.pk_name)?;
             let keys = seen.canonical(batch.column(pk_col))?;
             let deleted = schema
                 .index_of(DELETED_COLUMN)
