@@ -17,9 +17,11 @@ pub mod users;
 pub mod writes;
 
 use crate::kalam::Bulk;
+use crate::kalam::exec;
 use crate::pg::PgPool;
 use crate::report::ScenarioReport;
-use crate::runner::Plan;
+use crate::runner::{Plan, measure};
+use crate::took::TookLog;
 use kalam_link::KalamClient;
 
 /// Sizes of the data sets; `full` matches the issue, `tiny` is for smoke tests.
@@ -225,4 +227,45 @@ mod tests {
         assert!(selected("cold_200k", Some("cold_200k_filter")));
         assert!(!selected("group_by_10k", Some("insert")));
     }
+}
+
+/// Measures `sql(table, i)` against KalamDB, then PostgreSQL, on a prepared table. When
+/// `expect(i)` names a row count, every answer must have it (a wrong answer fails the scenario
+/// instead of looking fast); statements without one only need to succeed.
+pub(crate) async fn timed_sql(
+    ctx: &Ctx,
+    report: &mut ScenarioReport,
+    table: Result<String, String>,
+    sql: impl Fn(&str, u64) -> String + Copy,
+    expect: impl Fn(u64) -> Option<usize> + Copy,
+) {
+    let table = match table {
+        Ok(t) => t,
+        Err(e) => return report.set_result(Err(format!("setup: {e}"))),
+    };
+    let took = TookLog::new(ctx.plan.warmup);
+    report.set_result(
+        measure(ctx.plan, |i| {
+            let (text, took) = (sql(&table, i), &took);
+            async move {
+                let response = exec(&ctx.root, &text).await?;
+                took.record(i, response.took);
+                let got = response.first().map_or(0, |r| r.row_count);
+                expect(i).map_or(Ok(()), |n| reads::check(got, n, &text))
+            }
+        })
+        .await,
+    );
+    took.annotate(report);
+    let shown = sql(&table, 1);
+    ctx.baseline(report, &shown, |pg| {
+        measure(ctx.plan, move |i| {
+            let text = sql(&table, i);
+            async move {
+                let got = pg.exec(i, &text).await?;
+                expect(i).map_or(Ok(()), |n| reads::check(got, n, &text))
+            }
+        })
+    })
+    .await;
 }

@@ -2,12 +2,9 @@
 //! lookup in 10k rows, and GROUP BY with SUM/AVG/COUNT over 10k rows. Every operation checks
 //! the number of rows it got back, so a wrong answer fails the scenario instead of looking fast.
 
-use super::Ctx;
 use super::writes::table_with_rows;
-use crate::kalam::exec;
+use super::{Ctx, timed_sql};
 use crate::report::ScenarioReport;
-use crate::runner::measure;
-use crate::took::TookLog;
 
 const COLUMNS: &str = "id, cat, amount, body";
 const KALAM_SHAPE: &str = "(id BIGINT PRIMARY KEY, cat INT, amount DOUBLE, body TEXT)";
@@ -18,42 +15,6 @@ pub(super) const CATS: u64 = 10;
 /// Row `i`: category `i % 10`, an amount spread over 0..1000.
 pub(super) fn row(i: u64) -> String {
     format!("{i}, {}, {}.5, 'row {i}'", i % CATS, (i * 7919) % 1000)
-}
-
-/// Measures `sql(i)` expecting `expect(i)` rows, against KalamDB and PostgreSQL.
-async fn query(
-    ctx: &Ctx,
-    report: &mut ScenarioReport,
-    table: Result<String, String>,
-    sql: impl Fn(&str, u64) -> String + Copy,
-    expect: impl Fn(u64) -> usize + Copy,
-) {
-    let table = match table {
-        Ok(t) => t,
-        Err(e) => return report.set_result(Err(format!("setup: {e}"))),
-    };
-    let took = TookLog::new(ctx.plan.warmup);
-    report.set_result(
-        measure(ctx.plan, |i| {
-            let (text, took) = (sql(&table, i), &took);
-            async move {
-                let response = exec(&ctx.root, &text).await?;
-                took.record(i, response.took);
-                let got = response.first().map_or(0, |r| r.row_count);
-                check(got, expect(i), &text)
-            }
-        })
-        .await,
-    );
-    took.annotate(report);
-    let shown = sql(&table, 1);
-    ctx.baseline(report, &shown, |pg| {
-        measure(ctx.plan, move |i| {
-            let text = sql(&table, i);
-            async move { check(pg.exec(i, &text).await?, expect(i), &text) }
-        })
-    })
-    .await;
 }
 
 pub(super) fn check(got: usize, expected: usize, sql: &str) -> Result<(), String> {
@@ -73,12 +34,12 @@ pub async fn select_filter(ctx: &Ctx) -> ScenarioReport {
     r.param("rows", rows);
     let table = table_with_rows(ctx, "f200", KALAM_SHAPE, PG_SHAPE, COLUMNS, rows, row).await;
     let per_cat = move |c: u64| (0..rows).filter(|i| i % CATS == c).count();
-    query(
+    timed_sql(
         ctx,
         &mut r,
         table,
         |t, i| format!("SELECT id, amount, body FROM {t} WHERE cat = {}", i % CATS),
-        move |i| per_cat(i % CATS),
+        move |i| Some(per_cat(i % CATS)),
     )
     .await;
     r
@@ -92,12 +53,12 @@ pub async fn point_lookup(ctx: &Ctx) -> ScenarioReport {
     );
     r.param("rows", rows);
     let table = table_with_rows(ctx, "pk10k", KALAM_SHAPE, PG_SHAPE, COLUMNS, rows, row).await;
-    query(
+    timed_sql(
         ctx,
         &mut r,
         table,
         move |t, i| format!("SELECT * FROM {t} WHERE id = {}", (i * 7919) % rows),
-        |_| 1,
+        |_| Some(1),
     )
     .await;
     r
@@ -109,12 +70,12 @@ pub async fn group_by(ctx: &Ctx) -> ScenarioReport {
     r.param("rows", rows);
     let table = table_with_rows(ctx, "g10k", KALAM_SHAPE, PG_SHAPE, COLUMNS, rows, row).await;
     let groups = rows.min(CATS) as usize;
-    query(
+    timed_sql(
         ctx,
         &mut r,
         table,
         |t, _| format!("SELECT cat, SUM(amount), AVG(amount), COUNT(*) FROM {t} GROUP BY cat"),
-        move |_| groups,
+        move |_| Some(groups),
     )
     .await;
     r

@@ -1,11 +1,10 @@
 //! Write scenarios: single-row and 50-row INSERT, UPDATE and DELETE by primary key into SHARED
 //! tables, and a burst of single-row INSERTs by several users into one USER table.
 
-use super::Ctx;
+use super::{Ctx, timed_sql};
 use crate::kalam::{self, exec, insert_rows};
 use crate::report::ScenarioReport;
 use crate::runner::measure;
-use crate::took::TookLog;
 use kalam_link::{Auth, KalamClient};
 
 const COLUMNS: &str = "id, body, n";
@@ -58,46 +57,16 @@ pub(super) async fn table_with_rows(
     Ok(table)
 }
 
-/// Measures `statement(i)` against KalamDB, then PostgreSQL, on a prepared table.
-async fn simple(
-    ctx: &Ctx,
-    report: &mut ScenarioReport,
-    table: Result<String, String>,
-    statement: impl Fn(&str, u64) -> String + Copy,
-) {
-    let table = match table {
-        Ok(t) => t,
-        Err(e) => return report.set_result(Err(format!("setup: {e}"))),
-    };
-    let took = TookLog::new(ctx.plan.warmup);
-    report.set_result(
-        measure(ctx.plan, |i| {
-            let (sql, took) = (statement(&table, i), &took);
-            async move {
-                let response = exec(&ctx.root, &sql).await?;
-                took.record(i, response.took);
-                Ok(())
-            }
-        })
-        .await,
-    );
-    took.annotate(report);
-    let shown = statement(&table, 1);
-    ctx.baseline(report, &shown, |pg| {
-        measure(ctx.plan, move |i| {
-            let sql = statement(&table, i);
-            async move { pg.exec(i, &sql).await.map(|_| ()) }
-        })
-    })
-    .await;
-}
-
 pub async fn insert_single(ctx: &Ctx) -> ScenarioReport {
     let mut r = ScenarioReport::new("insert_single", "single-row INSERT into a SHARED table");
     let table = table_with_rows(ctx, "ins1", KALAM_SHAPE, PG_SHAPE, COLUMNS, 0, row).await;
-    simple(ctx, &mut r, table, |t, i| {
-        format!("INSERT INTO {t} ({COLUMNS}) VALUES ({})", row(i))
-    })
+    timed_sql(
+        ctx,
+        &mut r,
+        table,
+        |t, i| format!("INSERT INTO {t} ({COLUMNS}) VALUES ({})", row(i)),
+        |_| None,
+    )
     .await;
     r
 }
@@ -109,12 +78,18 @@ pub async fn insert_batch(ctx: &Ctx) -> ScenarioReport {
     );
     r.param("rows_per_statement", 50);
     let table = table_with_rows(ctx, "ins50", KALAM_SHAPE, PG_SHAPE, COLUMNS, 0, row).await;
-    simple(ctx, &mut r, table, |t, i| {
-        let values: Vec<String> = (i * 50..i * 50 + 50)
-            .map(|k| format!("({})", row(k)))
-            .collect();
-        format!("INSERT INTO {t} ({COLUMNS}) VALUES {}", values.join(","))
-    })
+    timed_sql(
+        ctx,
+        &mut r,
+        table,
+        |t, i| {
+            let values: Vec<String> = (i * 50..i * 50 + 50)
+                .map(|k| format!("({})", row(k)))
+                .collect();
+            format!("INSERT INTO {t} ({COLUMNS}) VALUES {}", values.join(","))
+        },
+        |_| None,
+    )
     .await;
     r
 }
@@ -127,9 +102,13 @@ pub async fn update_by_pk(ctx: &Ctx) -> ScenarioReport {
     let rows = ctx.plan.total();
     r.param("rows", rows);
     let table = table_with_rows(ctx, "upd", KALAM_SHAPE, PG_SHAPE, COLUMNS, rows, row).await;
-    simple(ctx, &mut r, table, |t, i| {
-        format!("UPDATE {t} SET body = 'updated {i}', n = n + 1 WHERE id = {i}")
-    })
+    timed_sql(
+        ctx,
+        &mut r,
+        table,
+        |t, i| format!("UPDATE {t} SET body = 'updated {i}', n = n + 1 WHERE id = {i}"),
+        |_| None,
+    )
     .await;
     r
 }
@@ -142,9 +121,13 @@ pub async fn delete_by_pk(ctx: &Ctx) -> ScenarioReport {
     let rows = ctx.plan.total();
     r.param("rows", rows);
     let table = table_with_rows(ctx, "del", KALAM_SHAPE, PG_SHAPE, COLUMNS, rows, row).await;
-    simple(ctx, &mut r, table, |t, i| {
-        format!("DELETE FROM {t} WHERE id = {i}")
-    })
+    timed_sql(
+        ctx,
+        &mut r,
+        table,
+        |t, i| format!("DELETE FROM {t} WHERE id = {i}"),
+        |_| None,
+    )
     .await;
     r
 }
