@@ -185,36 +185,39 @@ async fn deliver(
     })
 }
 
-pub async fn change_delivery(ctx: &Ctx) -> ScenarioReport {
-    let mut r = ScenarioReport::new(
-        "change_delivery",
-        "INSERT sent over HTTP → change event read by one WebSocket subscriber (SHARED table)",
-    );
-    let plan = ctx.plan.serial();
-    let table = ctx.table("feed");
+/// Creates `table` with `count` WebSocket subscribers, then measures INSERT → the change read by
+/// the last of them and records the result in `r`. Returns the extra figures of the measured
+/// operations, or `None` when the setup failed (the error is in `r`).
+async fn measure_delivery(
+    ctx: &Ctx,
+    r: &mut ScenarioReport,
+    table: &str,
+    count: usize,
+    plan: crate::runner::Plan,
+) -> Option<Extra> {
     let setup = async {
         exec(
             &ctx.root,
             &format!("CREATE SHARED TABLE {table} (id BIGINT PRIMARY KEY, body TEXT)"),
         )
         .await?;
-        subscribers(ctx, &table, 1).await
+        subscribers(ctx, table, count).await
     }
     .await;
     let (listeners, rx) = match setup {
         Ok(s) => s,
         Err(e) => {
             r.set_result(Err(format!("setup: {e}")));
-            return r;
+            return None;
         }
     };
     let events = Mutex::new(rx);
     let extra = std::sync::Mutex::new(Extra::default());
     r.set_result(
         measure_reported(plan, |i| {
-            let (table, events, extra) = (&table, &events, &extra);
+            let (events, extra) = (&events, &extra);
             async move {
-                let d = deliver(ctx, table, events, i, 1).await?;
+                let d = deliver(ctx, table, events, i, count).await?;
                 if i >= plan.warmup
                     && let Ok(mut x) = extra.lock()
                 {
@@ -226,7 +229,19 @@ pub async fn change_delivery(ctx: &Ctx) -> ScenarioReport {
         .await,
     );
     drop(listeners);
-    let extra = extra.into_inner().unwrap_or_default();
+    Some(extra.into_inner().unwrap_or_default())
+}
+
+pub async fn change_delivery(ctx: &Ctx) -> ScenarioReport {
+    let mut r = ScenarioReport::new(
+        "change_delivery",
+        "INSERT sent over HTTP → change event read by one WebSocket subscriber (SHARED table)",
+    );
+    let plan = ctx.plan.serial();
+    let table = ctx.table("feed");
+    let Some(extra) = measure_delivery(ctx, &mut r, &table, 1, plan).await else {
+        return r;
+    };
     if let Some(ack) = Extra::mean(&extra.ack_us) {
         r.param("insert_ack_mean_us", ack);
         r.param("events_before_ack", extra.before_ack);
@@ -293,41 +308,9 @@ pub async fn fanout(ctx: &Ctx) -> ScenarioReport {
     r.param("subscribers", count);
     let plan = ctx.plan.serial().capped(ctx.sizes.heavy_iterations);
     let table = ctx.table("fan");
-    let setup = async {
-        exec(
-            &ctx.root,
-            &format!("CREATE SHARED TABLE {table} (id BIGINT PRIMARY KEY, body TEXT)"),
-        )
-        .await?;
-        subscribers(ctx, &table, count).await
-    }
-    .await;
-    let (listeners, rx) = match setup {
-        Ok(s) => s,
-        Err(e) => {
-            r.set_result(Err(format!("setup: {e}")));
-            return r;
-        }
+    let Some(extra) = measure_delivery(ctx, &mut r, &table, count, plan).await else {
+        return r;
     };
-    let events = Mutex::new(rx);
-    let extra = std::sync::Mutex::new(Extra::default());
-    r.set_result(
-        measure_reported(plan, |i| {
-            let (table, events, extra) = (&table, &events, &extra);
-            async move {
-                let d = deliver(ctx, table, events, i, count).await?;
-                if i >= plan.warmup
-                    && let Ok(mut x) = extra.lock()
-                {
-                    x.add(&d);
-                }
-                Ok(d.last)
-            }
-        })
-        .await,
-    );
-    drop(listeners);
-    let extra = extra.into_inner().unwrap_or_default();
     if let Some(mean) = Extra::mean(&extra.per_subscriber_us) {
         r.param("mean_delivery_per_subscriber_us", mean);
     }
