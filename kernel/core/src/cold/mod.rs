@@ -193,7 +193,7 @@ impl ColdStore {
     }
 
     /// Forgets every cached manifest (after files were deleted behind the cache's back).
-    pub fn forget_manifests(&self) {
+    fn forget_manifests(&self) {
         self.manifests.lock().clear();
     }
 
