@@ -1,8 +1,10 @@
-//! Abuse limits: token buckets keyed by user (queries) or by client address (logins).
+//! Abuse limits: token buckets keyed by user (queries) or by client address (logins), and
+//! bounded slots of open WebSocket connections per user.
 //! A bucket holds up to `burst` tokens and refills at `per_second`; a request takes one.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Buckets kept before idle (full) ones are dropped.
@@ -53,6 +55,57 @@ impl RateLimiter {
             true
         } else {
             false
+        }
+    }
+}
+
+/// Open connections per key (user), bounded; a slot is given back when its guard drops.
+pub struct ConnectionSlots {
+    most: usize,
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One held connection slot.
+pub struct Slot {
+    key: String,
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl ConnectionSlots {
+    pub fn new(most: usize) -> Self {
+        Self {
+            most: most.max(1),
+            open: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn most(&self) -> usize {
+        self.most
+    }
+
+    /// A slot for `key`, or `None` when it already holds the most.
+    pub fn take(&self, key: &str) -> Option<Slot> {
+        let mut open = self.open.lock();
+        let n = open.entry(key.to_string()).or_insert(0);
+        if *n >= self.most {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            key: key.to_string(),
+            open: self.open.clone(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock();
+        if let Some(n) = open.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.key);
+            }
         }
     }
 }

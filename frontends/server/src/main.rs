@@ -35,8 +35,21 @@ fn fail(message: &str) -> ! {
     std::process::exit(1);
 }
 
-#[tokio::main]
-async fn main() {
+/// Stack of each runtime thread. Planning recurses once per level of a statement's tree; the
+/// statement shape limits (`sql::guard`) keep trees shallow, and this leaves a wide margin
+/// beyond them (tokio's default is 2 MiB).
+const THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build()
+        .unwrap_or_else(|e| fail(&format!("cannot start the async runtime: {e}")));
+    runtime.block_on(serve());
+}
+
+async fn serve() {
     let args = Args::parse();
     let config = ServerConfig::load(args.config.as_deref()).unwrap_or_else(|e| fail(&e));
     let _log_guard = logging::init(&config).unwrap_or_else(|e| fail(&e));
@@ -64,6 +77,7 @@ async fn main() {
         );
     }
     spawn_stream_eviction(engine.clone(), config.storage.stream_eviction_interval_secs);
+    spawn_audit_pruning(engine.clone(), config.logging.audit_retention_days);
     spawn_flush_policies(engine.clone());
     let state = http::AppState::new(engine.clone(), config);
     let app = http::router(state);
@@ -98,6 +112,25 @@ fn spawn_flush_policies(engine: Arc<kalamdb_core::Engine>) {
             engine
                 .tick_flush_policies(chrono::Utc::now().timestamp_millis())
                 .await;
+        }
+    });
+}
+
+/// Deletes audit records older than `days` once an hour (0: keeps them all).
+fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
+    if days == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            ticker.tick().await;
+            let cutoff = chrono::Utc::now().timestamp_millis() - (days as i64) * 86_400_000;
+            match engine.prune_audit(cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("pruned {n} audit record(s) older than {days} day(s)"),
+                Err(e) => tracing::warn!("audit pruning failed: {e}"),
+            }
         }
     });
 }

@@ -147,7 +147,11 @@ async fn users_can_be_created_altered_and_dropped() {
     server
         .ok(&alice, "ALTER USER 'alice' SET PASSWORD 'changed'")
         .await;
-    server.login("alice", "changed").await;
+    // A password change revokes the tokens issued before it.
+    let (status, body) = server.sql(&alice, "SELECT 1").await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["message"], "Token revoked");
+    let alice = server.login("alice", "changed").await;
     let (status, _, _) = server
         .err(&alice, "ALTER USER 'root' SET PASSWORD 'x'")
         .await;

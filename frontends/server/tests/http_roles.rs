@@ -210,9 +210,10 @@ async fn statement_role_matrix() {
     server
         .ok(user, "ALTER USER 'u1' SET PASSWORD 'a-new-password-1'")
         .await;
-    server.login("u1", "a-new-password-1").await;
+    // The change revoked the old token: the user goes on with a new one.
+    let user = server.login("u1", "a-new-password-1").await;
     let (status, _) = server
-        .sql(user, "ALTER USER 'svc' SET PASSWORD 'hijacked-password'")
+        .sql(&user, "ALTER USER 'svc' SET PASSWORD 'hijacked-password'")
         .await;
     assert_eq!(status, 403);
 }

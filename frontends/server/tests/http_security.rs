@@ -18,6 +18,9 @@ fn claims(sub: &str, role: &str, kind: TokenKind, exp_offset: i64) -> Claims {
         iat: now,
         role: role.into(),
         token_type: kind,
+        // As a token of a version before tokens named their account.
+        account: 0,
+        generation: 0,
     }
 }
 

@@ -185,7 +185,50 @@ pub fn describe(statement: &Statement) -> Option<(AuditAction, String, String)> 
     })
 }
 
+/// Longest actor, target or address kept in an audit record, in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// Longest description kept.
+pub const MAX_DETAILS_CHARS: usize = 1024;
+
+/// `text` cut to `most` characters, with `…` when cut.
+fn bounded(text: &str, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 impl Engine {
+    /// Deletes audit records older than `cutoff_ms` (Unix milliseconds); returns how many.
+    /// Keys are time-ordered ids, so the old records are one prefix of the family.
+    pub async fn prune_audit(&self, cutoff_ms: i64) -> Result<usize> {
+        let first_kept = (cutoff_ms - crate::store::seq::EPOCH_MS).max(0) << 22;
+        let mut doomed = Vec::new();
+        self.store.for_each_prefix(CF_AUDIT, b"", |key, _| {
+            let id = <[u8; 8]>::try_from(key)
+                .map(i64::from_be_bytes)
+                .unwrap_or(0);
+            if id >= first_kept {
+                return Ok(false);
+            }
+            doomed.push(key.to_vec());
+            Ok(true)
+        })?;
+        let n = doomed.len();
+        for chunk in doomed.chunks(1000) {
+            let ops = chunk
+                .iter()
+                .map(|key| RawOp {
+                    cf: CF_AUDIT.into(),
+                    key: key.clone(),
+                    value: None,
+                })
+                .collect();
+            self.store.submit_raw(ops).await?;
+        }
+        Ok(n)
+    }
+
     /// Appends an audit record. A failure to record is logged, never the caller's failure.
     pub async fn audit(
         &self,
@@ -197,15 +240,17 @@ impl Engine {
         details: Option<String>,
         success: bool,
     ) {
+        // Fields come from the request (a failed login's user name is whatever was sent):
+        // bounded, so a client cannot grow the log by sending large values.
         let record = AuditRecord {
             audit_id: crate::exec::functions::snowflake_id(),
             at: now_micros(),
-            actor: actor.to_string(),
+            actor: bounded(actor, MAX_NAME_CHARS),
             actor_role,
             action,
-            target,
-            details,
-            ip_address,
+            target: target.map(|t| bounded(&t, MAX_NAME_CHARS)),
+            details: details.map(|d| bounded(&d, MAX_DETAILS_CHARS)),
+            ip_address: ip_address.map(|ip| bounded(&ip, MAX_NAME_CHARS)),
             success,
         };
         if let Err(e) = self.put_audit(&record).await {
@@ -258,5 +303,18 @@ impl Engine {
             )
             .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    #[test]
+    fn long_fields_are_cut_on_a_character_boundary() {
+        assert_eq!(super::bounded("héllo", 10), "héllo");
+        assert_eq!(super::bounded("héllo", 2), "hé…");
+        assert_eq!(
+            super::bounded(&"x".repeat(10_000), 128).chars().count(),
+            129
+        );
     }
 }

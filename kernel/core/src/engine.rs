@@ -60,6 +60,8 @@ pub struct EngineConfig {
     pub plan_cache_entries: usize,
     /// RocksDB's info LOG retention and WAL bound.
     pub rocksdb: crate::store::RocksDbSettings,
+    /// What one statement or request may use.
+    pub limits: crate::exec::limits::QueryLimits,
 }
 
 impl Default for EngineConfig {
@@ -78,6 +80,7 @@ impl Default for EngineConfig {
             default_flush_policy: None,
             plan_cache_entries: 1000,
             rocksdb: crate::store::RocksDbSettings::default(),
+            limits: crate::exec::limits::QueryLimits::default(),
         }
     }
 }
@@ -132,7 +135,7 @@ pub struct Engine {
     /// Live query subscriptions.
     pub live: Arc<crate::live::LiveManager>,
     pub(crate) jwt_secret: Vec<u8>,
-    pub(crate) auto_increment_init: Mutex<()>,
+    pub(crate) auto_increment_init: tokio::sync::Mutex<()>,
     pub(crate) jobs: crate::jobs::JobRegistry,
     pub(crate) me: std::sync::OnceLock<std::sync::Weak<Engine>>,
     /// Logical plans of reads (registered as the cache `plan`).
@@ -214,6 +217,61 @@ fn load_or_create_secret(dir: &Path) -> Result<Vec<u8>> {
     Ok(secret.into_bytes())
 }
 
+/// What a data directory was created with and cannot change afterwards: rows are routed to
+/// column families by `user_shards` and encoded by the codec, so another value would hide
+/// (or fail to decode) every row written before.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Layout {
+    user_shards: u32,
+    codec: String,
+}
+
+const LAYOUT_KEY: &[u8] = b"layout";
+
+/// Records the layout at first start (always as JSON: the codec is part of it); later starts
+/// refuse a configuration that disagrees, naming the setting and the value to use.
+async fn check_layout(store: &HotStore, config: &EngineConfig) -> Result<()> {
+    let wanted = Layout {
+        user_shards: store.user_shards(),
+        codec: config.codec.clone(),
+    };
+    let recorded = store
+        .scan_raw(crate::store::keys::CF_META, LAYOUT_KEY)?
+        .into_iter()
+        .find(|(k, _)| k.as_slice() == LAYOUT_KEY);
+    let Some((_, bytes)) = recorded else {
+        let value = serde_json::to_vec(&wanted).map_err(KalamError::internal)?;
+        return store
+            .submit_raw(vec![crate::store::RawOp {
+                cf: crate::store::keys::CF_META.into(),
+                key: LAYOUT_KEY.to_vec(),
+                value: Some(value),
+            }])
+            .await;
+    };
+    let recorded: Layout = serde_json::from_slice(&bytes).map_err(|e| {
+        KalamError::Storage(format!(
+            "the data directory's layout record is unreadable: {e}"
+        ))
+    })?;
+    let dir = config.data_dir.display();
+    if recorded.user_shards != wanted.user_shards {
+        return Err(KalamError::InvalidDefinition(format!(
+            "data directory '{dir}' was created with user_shards = {}, the configuration says {}: \
+             set storage.user_shards = {} (rows are placed by it), or use a new data directory",
+            recorded.user_shards, wanted.user_shards, recorded.user_shards
+        )));
+    }
+    if recorded.codec != wanted.codec {
+        return Err(KalamError::InvalidDefinition(format!(
+            "data directory '{dir}' was created with the codec '{}', the configuration says '{}': \
+             set storage.codec = \"{}\" (rows are encoded with it), or use a new data directory",
+            recorded.codec, wanted.codec, recorded.codec
+        )));
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Opens the data directory and brings the catalog up to date (the `local` storage and
     /// `root` exist from the first start).
@@ -245,6 +303,7 @@ impl Engine {
             .map_err(KalamError::internal)??
         };
         let store = Arc::new(store);
+        check_layout(&store, &config).await?;
         let catalog = Arc::new(Catalog::load(store.clone())?);
         let plan_cache = Arc::new(crate::exec::plan_cache::PlanCache::new(
             config.plan_cache_entries,
@@ -268,8 +327,13 @@ impl Engine {
             catalog.clone(),
             feed_rx,
         ));
-        let base_state =
-            Self::base_state(catalog.clone(), store.clone(), live.clone(), cold.clone())?;
+        let base_state = Self::base_state(
+            catalog.clone(),
+            store.clone(),
+            live.clone(),
+            cold.clone(),
+            config.limits.query_memory_bytes,
+        )?;
         let engine = Arc::new(Self {
             config,
             registry,
@@ -279,7 +343,7 @@ impl Engine {
             base_state,
             live,
             jwt_secret,
-            auto_increment_init: Mutex::new(()),
+            auto_increment_init: tokio::sync::Mutex::new(()),
             jobs: crate::jobs::JobRegistry::default(),
             me: std::sync::OnceLock::new(),
             plan_cache,
@@ -298,6 +362,7 @@ impl Engine {
         store: Arc<HotStore>,
         live: Arc<crate::live::LiveManager>,
         cold: Arc<crate::cold::ColdStore>,
+        memory_bytes: usize,
     ) -> Result<SessionState> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG_NAME, "public")
@@ -312,13 +377,21 @@ impl Engine {
                 store,
                 live,
                 cold,
+                listing_role: None,
             }),
         );
-        let mut state = SessionStateBuilder::new()
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
-            .with_catalog_list(list)
-            .build();
+            .with_catalog_list(list);
+        if memory_bytes > 0 {
+            // One pool for every caller's queries (each caller's state is a clone of this one).
+            let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+                .with_memory_limit(memory_bytes, 1.0)
+                .build_arc()?;
+            builder = builder.with_runtime_env(runtime);
+        }
+        let mut state = builder.build();
         for udf in builtin_udfs() {
             state.register_udf(Arc::new(udf))?;
         }
@@ -351,7 +424,21 @@ impl Engine {
     }
 
     fn build_session_state(&self, session: &Session) -> Result<SessionState> {
-        let mut state = self.base_state.clone();
+        // The caller's own view of the catalog: listings show what its role may read.
+        let list = Arc::new(MemoryCatalogProviderList::new());
+        list.register_catalog(
+            CATALOG_NAME.to_string(),
+            Arc::new(KalamCatalog {
+                catalog: self.catalog.clone(),
+                store: self.store.clone(),
+                live: self.live.clone(),
+                cold: self.cold.clone(),
+                listing_role: Some(session.role),
+            }),
+        );
+        let mut state = SessionStateBuilder::new_from_existing(self.base_state.clone())
+            .with_catalog_list(list)
+            .build();
         let config = state.config_mut();
         config.set_extension(Arc::new(crate::exec::scope::QueryScope {
             user: session.user.clone(),

@@ -13,6 +13,14 @@ pub enum KalamError {
     Syntax(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error(
+        "statement is too complex: {found} {what} (the limit is {limit}). Split it into smaller statements"
+    )]
+    TooComplex {
+        what: &'static str,
+        found: usize,
+        limit: usize,
+    },
     #[error("Namespace '{0}' does not exist. Create it first with CREATE NAMESPACE {0}")]
     NamespaceNotFound(NamespaceId),
     #[error("Namespace '{0}' already exists")]
@@ -35,6 +43,12 @@ pub enum KalamError {
         "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
     )]
     NotNull { table: String, column: String },
+    #[error("canceling statement due to statement timeout ({limit_ms} ms for role {role})")]
+    StatementTimeout { limit_ms: u128, role: Role },
+    #[error(
+        "the result has more than {limit} {what}: add a LIMIT, narrow the WHERE clause, or page with ORDER BY ... LIMIT"
+    )]
+    ResultTooLarge { what: &'static str, limit: usize },
     #[error("{0}")]
     InvalidValue(String),
     #[error("{0}")]
@@ -57,6 +71,10 @@ pub enum KalamError {
     Auth(String),
     #[error("storage error: {0}")]
     Storage(String),
+    /// A segment listed by the manifest a read started from was deleted by a compaction that
+    /// committed meanwhile; the read starts again from the new manifest.
+    #[error("segment {0} was replaced while it was being read")]
+    SegmentGone(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -65,13 +83,17 @@ impl KalamError {
     /// The status code of this error in the one catalogue.
     pub fn code(&self) -> ErrorCode {
         match self {
-            KalamError::Syntax(_) | KalamError::Unsupported(_) => ErrorCode::InvalidSql,
+            KalamError::Syntax(_) | KalamError::Unsupported(_) | KalamError::TooComplex { .. } => {
+                ErrorCode::InvalidSql
+            }
             KalamError::InvalidParameter(_) => ErrorCode::InvalidParameter,
             KalamError::PermissionDenied { .. } | KalamError::Denied(_) => {
                 ErrorCode::PermissionDenied
             }
             KalamError::Auth(_) => ErrorCode::InvalidCredentials,
-            KalamError::Storage(_) | KalamError::Internal(_) => ErrorCode::InternalError,
+            KalamError::Storage(_) | KalamError::SegmentGone(_) | KalamError::Internal(_) => {
+                ErrorCode::InternalError
+            }
             KalamError::NamespaceNotFound(_)
             | KalamError::NamespaceExists(_)
             | KalamError::TableNotFound(_)
@@ -79,6 +101,8 @@ impl KalamError {
             | KalamError::InvalidDefinition(_)
             | KalamError::DuplicateKey { .. }
             | KalamError::NotNull { .. }
+            | KalamError::StatementTimeout { .. }
+            | KalamError::ResultTooLarge { .. }
             | KalamError::InvalidValue(_)
             | KalamError::Execution(_)
             | KalamError::NotFound(_)

@@ -8,6 +8,7 @@
 //! - [`jobs`]: background jobs and `system.jobs`.
 //! - [`exec`]: the `execute` path: DDL, DML, queries on DataFusion, access checks.
 //! - [`live`]: the change feed and live-query subscriptions.
+//! - [`failpoint`]: named fault-injection points for crash tests.
 //! - [`audit`]: `system.audit_log`, who did what from where.
 //! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
 //! - [`engine`]: opening a data directory and wiring it all together.
@@ -20,6 +21,7 @@ pub mod cold;
 pub mod engine;
 pub mod error;
 pub mod exec;
+pub mod failpoint;
 pub mod jobs;
 pub mod live;
 pub mod plugin;

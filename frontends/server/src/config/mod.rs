@@ -95,6 +95,16 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_LOGIN_BURST") {
             self.limits.login_burst = parse("KALAMDB_LOGIN_BURST", &v)?;
         }
+        if let Some(v) = get("KALAMDB_STATEMENT_TIMEOUT_SECS") {
+            self.limits.statement_timeout_secs = parse("KALAMDB_STATEMENT_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_MAX_RESULT_ROWS") {
+            self.limits.max_result_rows = parse("KALAMDB_MAX_RESULT_ROWS", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_MAX_WS_CONNECTIONS_PER_USER") {
+            self.limits.max_ws_connections_per_user =
+                parse("KALAMDB_MAX_WS_CONNECTIONS_PER_USER", &v)?;
+        }
         if let Some(v) = get("KALAMDB_LOG_LEVEL") {
             self.logging.level = v;
         }
@@ -177,6 +187,20 @@ impl ServerConfig {
             default_flush_policy: self.storage.default_flush_policy.clone(),
             plan_cache_entries: self.query.plan_cache_entries,
             rocksdb: self.rocksdb_settings(),
+            limits: self.query_limits(),
+        }
+    }
+
+    pub fn query_limits(&self) -> kalamdb_core::exec::limits::QueryLimits {
+        let l = &self.limits;
+        let secs = |s: u64| (s > 0).then(|| std::time::Duration::from_secs(s));
+        kalamdb_core::exec::limits::QueryLimits {
+            statement_timeout: secs(l.statement_timeout_secs),
+            admin_statement_timeout: secs(l.admin_statement_timeout_secs),
+            max_result_rows: l.max_result_rows.max(1),
+            max_result_bytes: l.max_result_mb.max(1).saturating_mul(1024 * 1024),
+            max_statements_per_request: l.max_statements_per_request.max(1),
+            query_memory_bytes: l.query_memory_mb.saturating_mul(1024 * 1024),
         }
     }
 

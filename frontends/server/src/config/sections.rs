@@ -157,6 +157,21 @@ pub struct LimitsSection {
     pub logins_per_minute: f64,
     /// Login attempts a client address may send at once above that rate.
     pub login_burst: f64,
+    /// Longest a read may run for the `user` and `service` roles, in seconds; 0: no limit
+    /// (`KALAMDB_STATEMENT_TIMEOUT_SECS`).
+    pub statement_timeout_secs: u64,
+    /// The same for `dba` and `system`; 0: no limit.
+    pub admin_statement_timeout_secs: u64,
+    /// Rows one statement may return (`KALAMDB_MAX_RESULT_ROWS`).
+    pub max_result_rows: usize,
+    /// MiB one statement's result may take in memory.
+    pub max_result_mb: usize,
+    /// Statements one SQL request may carry.
+    pub max_statements_per_request: usize,
+    /// MiB DataFusion's sorts, joins and aggregates may use, all queries together; 0: unbounded.
+    pub query_memory_mb: usize,
+    /// WebSocket connections one user may hold open at once (`KALAMDB_MAX_WS_CONNECTIONS_PER_USER`).
+    pub max_ws_connections_per_user: usize,
 }
 
 impl Default for LimitsSection {
@@ -166,6 +181,13 @@ impl Default for LimitsSection {
             query_burst: 2000.0,
             logins_per_minute: 120.0,
             login_burst: 60.0,
+            statement_timeout_secs: 60,
+            admin_statement_timeout_secs: 0,
+            max_result_rows: 1_000_000,
+            max_result_mb: 256,
+            max_statements_per_request: 1000,
+            query_memory_mb: 2048,
+            max_ws_connections_per_user: 100,
         }
     }
 }
@@ -191,6 +213,8 @@ pub struct LoggingSection {
     /// Statements slower than this many milliseconds are logged as slow queries
     /// (`KALAMDB_SLOW_QUERY_MS`); 0 logs every statement.
     pub slow_query_ms: u64,
+    /// Days `system.audit_log` keeps a record; older ones are deleted hourly. 0: kept forever.
+    pub audit_retention_days: u64,
 }
 
 impl Default for LoggingSection {
@@ -204,6 +228,7 @@ impl Default for LoggingSection {
             max_file_size_mb: 100,
             max_files: 7,
             slow_query_ms: 1000,
+            audit_retention_days: 90,
         }
     }
 }

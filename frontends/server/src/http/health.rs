@@ -24,11 +24,21 @@ pub async fn health(
     }
     // Only the error count: `stats()` lists every column family from disk, too much for a
     // probe that runs every few seconds.
-    let (status, rocksdb) = match state.engine.store.background_errors() {
+    let store = &state.engine.store;
+    let (mut status, mut rocksdb) = match store.background_errors() {
         Ok(0) => ("healthy", "ok".to_string()),
         Ok(n) => ("degraded", format!("{n} background error(s)")),
         Err(e) => ("degraded", e.to_string()),
     };
+    let stopped = store.stopped_writers();
+    if stopped > 0 {
+        status = "degraded";
+        rocksdb = format!("{rocksdb}; {stopped} shard writer(s) stopped");
+    }
+    let panics = store.writer_panics();
+    if panics > 0 {
+        rocksdb = format!("{rocksdb}; shard writers recovered from {panics} panic(s)");
+    }
     let code = if status == "healthy" {
         StatusCode::OK
     } else {

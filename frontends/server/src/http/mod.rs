@@ -5,10 +5,12 @@
 //! - [`health`]: `/health`, `/v1/api/healthcheck`.
 //! - [`ws`]: `GET /v1/ws`, live queries.
 //! - [`bearer`]: reading and checking tokens.
+//! - [`panic`]: a panicking handler answered as a 500.
 
 pub mod auth;
 pub mod bearer;
 pub mod health;
+pub mod panic;
 pub mod sql;
 pub mod ws;
 
@@ -30,6 +32,8 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub started: std::time::Instant,
+    /// Open WebSocket connections per user.
+    pub ws_slots: Arc<crate::limits::ConnectionSlots>,
 }
 
 impl AppState {
@@ -44,6 +48,9 @@ impl AppState {
             login_limiter: Arc::new(RateLimiter::new(
                 limits.logins_per_minute / 60.0,
                 limits.login_burst,
+            )),
+            ws_slots: Arc::new(crate::limits::ConnectionSlots::new(
+                limits.max_ws_connections_per_user,
             )),
             config: Arc::new(config),
             metrics: Arc::new(crate::metrics::Metrics::default()),
@@ -66,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/api/auth/status", get(auth::status))
         .route("/v1/api/auth/setup", post(auth::setup))
         .route("/metrics", get(crate::metrics::metrics))
+        .layer(axum::middleware::from_fn(panic::catch_panics))
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -92,6 +92,9 @@ pub async fn sql(
             None,
         );
     }
+    if kalamdb_core::failpoint::hit("http.sql.panic") {
+        panic!("failpoint http.sql.panic");
+    }
     let request: SqlRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {

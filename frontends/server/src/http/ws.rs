@@ -37,7 +37,7 @@ pub async fn ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let pre_auth = match credential(&headers) {
-        Credential::Bearer(t) => state.engine.authenticate(&t, TokenKind::Access).ok(),
+        Credential::Bearer(t) => state.engine.authenticate_until(&t, TokenKind::Access).ok(),
         _ => None,
     };
     upgrade
@@ -101,10 +101,11 @@ impl Encoding {
     }
 }
 
-async fn authenticate(
-    state: &AppState,
-    socket: &mut WebSocket,
-) -> Result<(UserRecord, Protocol), String> {
+/// Who the connection is, until when (the token's expiry, Unix seconds), and the protocol
+/// asked for.
+type Authenticated = (UserRecord, i64, Protocol);
+
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Result<Authenticated, String> {
     let deadline = tokio::time::sleep(AUTH_TIMEOUT);
     tokio::pin!(deadline);
     loop {
@@ -124,8 +125,8 @@ async fn authenticate(
                 };
                 return match serde_json::from_str::<ClientMessage>(&body) {
                     Ok(ClientMessage::Authenticate { token: Some(token), protocol, .. }) => {
-                        match state.engine.authenticate(&token, TokenKind::Access) {
-                            Ok(user) => Ok((user, protocol.unwrap_or_default())),
+                        match state.engine.authenticate_until(&token, TokenKind::Access) {
+                            Ok((user, until)) => Ok((user, until, protocol.unwrap_or_default())),
                             Err(e) => Err(format!("Authentication failed: {}", e.message())),
                         }
                     }
@@ -137,9 +138,9 @@ async fn authenticate(
     }
 }
 
-async fn handle(state: AppState, mut socket: WebSocket, pre_auth: Option<UserRecord>) {
-    let (user, requested) = match pre_auth {
-        Some(user) => (user, Protocol::default()),
+async fn handle(state: AppState, mut socket: WebSocket, pre_auth: Option<(UserRecord, i64)>) {
+    let (user, until, requested) = match pre_auth {
+        Some((user, until)) => (user, until, Protocol::default()),
         None => match authenticate(&state, &mut socket).await {
             Ok(pair) => pair,
             Err(message) => {
@@ -151,11 +152,26 @@ async fn handle(state: AppState, mut socket: WebSocket, pre_auth: Option<UserRec
             }
         },
     };
+    let Some(_slot) = state.ws_slots.take(user.user_id.as_str()) else {
+        let message = format!(
+            "user '{}' already has {} WebSocket connections open; close one first",
+            user.user_id,
+            state.ws_slots.most()
+        );
+        let _ = socket
+            .send(text(&ServerMessage::Error {
+                subscription_id: None,
+                code: ws_codes::SUBSCRIPTION_LIMIT_EXCEEDED.into(),
+                message,
+            }))
+            .await;
+        let _ = socket.close().await;
+        return;
+    };
     let (encoding, protocol) = Encoding::negotiate(&requested);
     let engine = state.engine.clone();
     let id = format!("ws-{}", kalamdb_core::exec::functions::snowflake_id());
-    let (connection, mut queue) =
-        LiveConnection::new(id, user.user_id.clone(), user.role, QUEUE_CAPACITY);
+    let (connection, mut queue) = LiveConnection::new(id, &user, QUEUE_CAPACITY);
     let connection = Arc::new(connection);
     let (mut sink, mut stream) = socket.split();
     let hello = ServerMessage::AuthSuccess {
@@ -197,8 +213,19 @@ async fn handle(state: AppState, mut socket: WebSocket, pre_auth: Option<UserRec
     let mut last_seen = Instant::now();
     let mut ticker = tokio::time::interval(PING_EVERY);
     ticker.tick().await;
+    let left = (until - chrono::Utc::now().timestamp()).max(0) as u64;
+    let token_expiry = tokio::time::sleep(Duration::from_secs(left));
+    tokio::pin!(token_expiry);
     loop {
         tokio::select! {
+            _ = &mut token_expiry => {
+                let _ = control_tx.send(Control::Close(Some(ServerMessage::Error {
+                    subscription_id: None,
+                    code: ws_codes::AUTH_REQUIRED.into(),
+                    message: "Token expired: reconnect with a new access token".into(),
+                })));
+                break;
+            }
             frame = stream.next() => {
                 let Some(Ok(frame)) = frame else { break };
                 last_seen = Instant::now();
@@ -226,6 +253,20 @@ async fn handle(state: AppState, mut socket: WebSocket, pre_auth: Option<UserRec
                     }
                     ClientMessage::Subscribe { subscription } => {
                         let sub_id = subscription.id.clone();
+                        // The SQL rate limit counts subscriptions too (root is exempt).
+                        if user.role != kalamdb_types::Role::System
+                            && !state.query_limiter.allow(user.user_id.as_str())
+                        {
+                            connection.send(ServerMessage::Error {
+                                subscription_id: Some(sub_id),
+                                code: ws_codes::RATE_LIMIT_EXCEEDED.into(),
+                                message: format!(
+                                    "Too many queries from user '{}': the limit is {} per second; slow down and retry",
+                                    user.user_id, state.config.limits.queries_per_second
+                                ),
+                            }).await;
+                            continue;
+                        }
                         if let Err(e) = engine.subscribe(&connection, subscription).await {
                             connection.send(ServerMessage::Error {
                                 subscription_id: Some(sub_id),

@@ -24,6 +24,13 @@ pub struct Claims {
     pub iat: i64,
     pub role: String,
     pub token_type: TokenKind,
+    /// The account's creation time (microseconds): a name dropped and created again is
+    /// another account, and its old tokens are refused. 0 in tokens of older versions.
+    #[serde(default, rename = "acc")]
+    pub account: i64,
+    /// The account's token generation when issued (see `UserRecord::token_generation`).
+    #[serde(default, rename = "gen")]
+    pub generation: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +39,8 @@ pub enum TokenError {
     BadSignature,
     Expired,
     WrongKind,
+    /// Well signed, but its account was dropped or its tokens were revoked.
+    Revoked,
 }
 
 impl TokenError {
@@ -41,6 +50,7 @@ impl TokenError {
             TokenError::BadSignature => "Invalid token signature",
             TokenError::Expired => "Token expired",
             TokenError::WrongKind => "Invalid token type",
+            TokenError::Revoked => "Token revoked",
         }
     }
 }
@@ -121,6 +131,8 @@ mod tests {
             iat: 0,
             role: "user".into(),
             token_type: kind,
+            account: 0,
+            generation: 0,
         }
     }
 

@@ -43,10 +43,12 @@ impl Engine {
             .is_none_or(|root| root.password_hash.is_none())
     }
 
-    /// Checks a user's password, counting failures toward the lockout.
+    /// Checks a user's password, counting failures toward the lockout. Only the login
+    /// counters are written, on the record as it is after the (slow) bcrypt check, so a DROP
+    /// USER, role change or password reset that ran meanwhile is never undone.
     pub async fn login(&self, user: &str, pw: &str) -> Result<UserRecord, LoginError> {
         let id = UserId::new(user);
-        let Some(mut record) = self.catalog.user(&id) else {
+        let Some(record) = self.catalog.user(&id) else {
             return Err(LoginError::InvalidCredentials);
         };
         let Some(hash) = record.password_hash.clone() else {
@@ -59,26 +61,32 @@ impl Engine {
         if record.locked_until.is_some_and(|until| until > now) {
             return Err(LoginError::Locked);
         }
-        if !password::verify(pw.to_string(), hash).await {
-            record.failed_login_attempts += 1;
-            if record.failed_login_attempts >= MAX_FAILED_LOGINS {
-                record.locked_until = Some(now + LOCKOUT_MICROS);
-                record.failed_login_attempts = 0;
-            }
-            self.catalog
-                .put_user(record)
-                .await
-                .map_err(LoginError::Internal)?;
-            return Err(LoginError::InvalidCredentials);
-        }
-        record.failed_login_attempts = 0;
-        record.locked_until = None;
-        record.last_login_at = Some(now);
-        self.catalog
-            .put_user(record.clone())
+        let verified = password::verify(pw.to_string(), hash.clone()).await;
+        let updated = self
+            .catalog
+            .update_user(&id, |current| {
+                // The password checked is no longer the user's: treat it as a failure.
+                let ok = verified && current.password_hash.as_deref() == Some(hash.as_str());
+                if ok {
+                    current.failed_login_attempts = 0;
+                    current.locked_until = None;
+                    current.last_login_at = Some(now);
+                } else {
+                    current.failed_login_attempts += 1;
+                    if current.failed_login_attempts >= MAX_FAILED_LOGINS {
+                        current.locked_until = Some(now + LOCKOUT_MICROS);
+                        current.failed_login_attempts = 0;
+                    }
+                }
+                Ok(ok)
+            })
             .await
             .map_err(LoginError::Internal)?;
-        Ok(record)
+        match updated {
+            Some((record, true)) => Ok(record),
+            // Dropped while the password was being checked, or a wrong password.
+            None | Some((_, false)) => Err(LoginError::InvalidCredentials),
+        }
     }
 
     pub fn issue_tokens(&self, user: &UserRecord) -> TokenPair {
@@ -92,6 +100,8 @@ impl Engine {
             iat: now,
             role: user.role.to_string(),
             token_type: kind,
+            account: user.created_at,
+            generation: user.token_generation,
         };
         TokenPair {
             access_token: jwt::sign(
@@ -108,12 +118,37 @@ impl Engine {
     }
 
     /// The live user behind a token of `kind`; the role comes from the catalog, not the token.
+    ///
+    /// A token is refused once its account is gone: dropped, or dropped and created again under
+    /// the same name (the token names the account's creation time), and once the account's
+    /// token generation moved on (a password or role change revokes every token issued before).
     pub fn authenticate(&self, token: &str, kind: TokenKind) -> Result<UserRecord, TokenError> {
+        self.authenticate_until(token, kind).map(|(user, _)| user)
+    }
+
+    /// [`Self::authenticate`], with the token's expiry (Unix seconds): a long-lived connection
+    /// ends when its token does.
+    pub fn authenticate_until(
+        &self,
+        token: &str,
+        kind: TokenKind,
+    ) -> Result<(UserRecord, i64), TokenError> {
         let now = chrono::Utc::now().timestamp();
         let claims = jwt::verify(token, &self.jwt_secret, kind, now)?;
-        self.catalog
-            .user(&UserId::new(claims.sub))
-            .ok_or(TokenError::BadSignature)
+        let user = self
+            .catalog
+            .user(&UserId::new(claims.sub.clone()))
+            .ok_or(TokenError::Revoked)?;
+        let same_account = if claims.account != 0 {
+            claims.account == user.created_at
+        } else {
+            // Issued before tokens named their account: only if not older than the account.
+            claims.iat >= user.created_at / 1_000_000
+        };
+        if !same_account || claims.generation != user.token_generation {
+            return Err(TokenError::Revoked);
+        }
+        Ok((user, claims.exp))
     }
 
     /// A session for an authenticated user.
@@ -154,21 +189,38 @@ impl Engine {
             .await
             .map_err(SetupError::Internal)?;
         let now = now_micros();
-        let mut root = self
+        // Two concurrent setups both got past the check above: the first to set root's
+        // password wins, atomically; the other is told setup is done.
+        let claimed = self
             .catalog
-            .user_record(&UserId::new("root"))
-            .ok_or_else(|| SetupError::Internal(KalamError::Internal("root is missing".into())))?;
-        root.password_hash = Some(root_hash);
-        root.updated_at = now;
-        self.catalog
-            .put_user(root)
+            .update_user(&UserId::new("root"), |root| {
+                if root.password_hash.is_some() {
+                    return Ok(false);
+                }
+                root.password_hash = Some(root_hash);
+                root.updated_at = now;
+                Ok(true)
+            })
             .await
             .map_err(SetupError::Internal)?;
+        match claimed {
+            Some((_, true)) => {}
+            Some((_, false)) => return Err(SetupError::AlreadyConfigured),
+            None => {
+                return Err(SetupError::Internal(KalamError::Internal(
+                    "root is missing".into(),
+                )));
+            }
+        }
         let record = UserRecord::new(id, Role::Dba, Some(user_hash), email, now);
-        self.catalog
-            .put_user(record.clone())
+        let created = self
+            .catalog
+            .create_user(record.clone())
             .await
             .map_err(SetupError::Internal)?;
+        if !created {
+            return Err(SetupError::Invalid(format!("user '{user}' already exists")));
+        }
         Ok(record)
     }
 }

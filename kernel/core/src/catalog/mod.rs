@@ -51,6 +51,11 @@ pub struct Catalog {
     tables: RwLock<BTreeMap<TableId, Arc<TableEntry>>>,
     storages: RwLock<BTreeMap<StorageId, StorageRecord>>,
     users: RwLock<BTreeMap<UserId, UserRecord>>,
+    /// Held across every read-modify-write of a user record, so two changes to one user (a
+    /// login's counters and a DROP USER, say) never undo each other.
+    user_writes: tokio::sync::Mutex<()>,
+    /// Bumped by every user record write (see [`Catalog::authority_stamp`]).
+    users_changed: std::sync::atomic::AtomicU64,
     /// Bumped by every namespace or table change; cached plans of an older generation are stale.
     generation: std::sync::atomic::AtomicU64,
 }
@@ -92,8 +97,19 @@ impl Catalog {
             tables: RwLock::new(tables),
             storages: RwLock::new(storages),
             users: RwLock::new(users),
+            user_writes: tokio::sync::Mutex::new(()),
+            users_changed: std::sync::atomic::AtomicU64::new(0),
             generation: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Changes whenever a table, namespace or user record does: what a live subscription's
+    /// authority was last checked against (both counters only grow, so their sum does too).
+    pub fn authority_stamp(&self) -> u64 {
+        self.generation()
+            + self
+                .users_changed
+                .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The schema generation (see the field).
@@ -265,7 +281,40 @@ impl Catalog {
         self.users.read().values().cloned().collect()
     }
 
+    /// Changes a live user's record atomically: `change` sees the current record, and no other
+    /// user write runs between that read and the commit. `Ok(None)` when the user does not
+    /// exist (or is dropped); an error from `change` writes nothing.
+    pub async fn update_user<T>(
+        &self,
+        id: &UserId,
+        change: impl FnOnce(&mut UserRecord) -> Result<T>,
+    ) -> Result<Option<(UserRecord, T)>> {
+        let _one_writer = self.user_writes.lock().await;
+        let Some(mut record) = self.user(id) else {
+            return Ok(None);
+        };
+        let out = change(&mut record)?;
+        self.write_user(record.clone()).await?;
+        Ok(Some((record, out)))
+    }
+
+    /// Writes a new user record unless a live user has the name; false when one has.
+    pub async fn create_user(&self, rec: UserRecord) -> Result<bool> {
+        let _one_writer = self.user_writes.lock().await;
+        if self.user(&rec.user_id).is_some() {
+            return Ok(false);
+        }
+        self.write_user(rec).await?;
+        Ok(true)
+    }
+
+    /// Writes a user record whole (bootstrap and setup, which run before any other writer).
     pub async fn put_user(&self, rec: UserRecord) -> Result<()> {
+        let _one_writer = self.user_writes.lock().await;
+        self.write_user(rec).await
+    }
+
+    async fn write_user(&self, rec: UserRecord) -> Result<()> {
         let op = self.put_op(
             keys::CF_USERS,
             rec.user_id.as_str().as_bytes().to_vec(),
@@ -273,6 +322,8 @@ impl Catalog {
         )?;
         self.store.submit_raw(vec![op]).await?;
         self.users.write().insert(rec.user_id.clone(), rec);
+        self.users_changed
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
 

@@ -183,6 +183,10 @@ pub struct UserRecord {
     pub locked_until: Option<i64>,
     #[serde(default)]
     pub last_login_at: Option<i64>,
+    /// Bumped by a password or role change: tokens issued under an older generation are
+    /// refused.
+    #[serde(default)]
+    pub token_generation: u32,
 }
 
 impl UserRecord {
@@ -207,6 +211,7 @@ impl UserRecord {
             failed_login_attempts: 0,
             locked_until: None,
             last_login_at: None,
+            token_generation: 0,
         }
     }
 

@@ -2,7 +2,8 @@
 //! tombstones are dropped once older than the table's `DELETED_RETENTION_HOURS` (default 168),
 //! since an older version they hide can only be in the segments being merged. The new segment
 //! is committed in the manifest before the old files are deleted, so a crash leaves either the
-//! old or the new set listed, never neither.
+//! old or the new set listed, never neither. The table's cold gate is held throughout, so a
+//! flush never commits a segment into a manifest that compaction is about to replace.
 
 use super::ColdLocation;
 use crate::catalog::TableEntry;
@@ -22,6 +23,8 @@ impl Engine {
     /// Compacts every folder of a table that has more than `min_segments` segments
     /// (0: every folder with two or more). Returns how many folders were compacted.
     pub async fn compact_table(&self, table: &TableId, min_segments: usize) -> Result<usize> {
+        let gate = self.cold.gate(table);
+        let _one_cold_writer = gate.cold.lock().await;
         let entry = self.catalog.require_table(table)?;
         if entry.def.table_type == TableType::Stream {
             return Err(KalamError::Execution(format!(

@@ -7,6 +7,8 @@
 //!
 //! A crash before 3 leaves an unlisted file that is ignored; a crash between 3 and 4 leaves the
 //! same version hot and cold, and reads keep one version per key. Nothing is lost or doubled.
+//! The table's cold gate is held throughout, so no compaction or DROP rewrites the manifest
+//! between 3's read and write (see [`super::gate`]).
 
 use crate::engine::Engine;
 use crate::error::{KalamError, Result};
@@ -26,15 +28,6 @@ pub struct FlushReport {
     pub crowded_folders: usize,
 }
 
-/// A test hook: `KALAMDB_FAILPOINT=flush.after_segment|flush.after_manifest` aborts the process
-/// at that step, to prove crash safety.
-fn failpoint(name: &str) {
-    if std::env::var("KALAMDB_FAILPOINT").is_ok_and(|v| v == name) {
-        tracing::error!("failpoint {name}: aborting");
-        std::process::abort();
-    }
-}
-
 /// Splits a USER-table key into its user id.
 fn key_user(key: &[u8]) -> Option<UserId> {
     let len = u16::from_be_bytes([*key.first()?, *key.get(1)?]) as usize;
@@ -49,6 +42,8 @@ impl Engine {
         table: &TableId,
         cancelled: &(dyn Fn() -> bool + Send + Sync),
     ) -> Result<FlushReport> {
+        let gate = self.cold.gate(table);
+        let _one_cold_writer = gate.cold.lock().await;
         let entry = self.catalog.require_table(table)?;
         if entry.def.table_type == TableType::Stream {
             return Err(KalamError::Execution(format!(
@@ -81,17 +76,20 @@ impl Engine {
                 let loc = self.cold.cold_location(&entry.def, user.as_ref())?;
                 let rows: Vec<StoredRow> = versions.iter().map(|(_, r)| r.clone()).collect();
                 let segment = self.cold.write_segment(&loc, &entry, &rows).await?;
-                failpoint("flush.after_segment");
+                crate::failpoint::abort_at("flush.after_segment");
                 let mut manifest = (*self.cold.read_manifest(&loc).await?).clone();
                 manifest.segments.push(segment);
                 self.cold.write_manifest(&loc, &manifest).await?;
-                failpoint("flush.after_manifest");
+                crate::failpoint::abort_at("flush.after_manifest");
                 if manifest.segments.len() > self.config.compaction_threshold {
                     report.crowded_folders += 1;
                 }
                 let evict: Vec<(Vec<u8>, i64)> =
                     versions.into_iter().map(|(k, r)| (k, r.seq)).collect();
-                self.store.evict(&cf, evict).await?;
+                {
+                    let _no_insert_checking = gate.evict.write().await;
+                    self.store.evict(&cf, evict).await?;
+                }
                 report.rows += rows.len();
                 report.segments += 1;
             }

@@ -9,6 +9,10 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub segments: Vec<Segment>,
+    /// `created_at` of the table that wrote it: a table dropped and created again under the
+    /// same name never reads the old one's files. Absent in manifests of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_created_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,6 +74,7 @@ mod tests {
         };
         let m = Manifest {
             segments: vec![seg.clone()],
+            table_created_at: Some(1),
         };
         let text = serde_json::to_string(&m).unwrap_or_default();
         assert_eq!(serde_json::from_str::<Manifest>(&text).ok(), Some(m));
@@ -77,5 +82,13 @@ mod tests {
         assert!(!seg.may_contain_pk(&Value::Int(21)));
         assert!(!seg.may_have_seq_after(9));
         assert!(seg.may_have_seq_after(8));
+    }
+
+    #[test]
+    fn reads_a_manifest_written_before_incarnations_were_recorded() {
+        let old = r#"{"segments":[{"file":"seg-1.parquet","rows":1,"bytes":9,"min_seq":1,"max_seq":1,"min_pk":{"Int":1},"max_pk":{"Int":1},"schema_version":1}]}"#;
+        let m: Manifest = serde_json::from_str(old).unwrap_or_default();
+        assert_eq!(m.segments.len(), 1);
+        assert_eq!(m.table_created_at, None);
     }
 }

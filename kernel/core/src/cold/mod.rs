@@ -5,10 +5,13 @@
 //! - [`compact`]: merging a folder's segments into one.
 //! - [`flush`]: moving hot rows to Parquet, crash-safe.
 //! - [`policy`]: `FLUSH_POLICY` triggers (rows written, interval).
+//! - [`gate`]: the per-table locks that order flush, compaction, DROP and INSERT's
+//!   duplicate check.
 //! - this file: folder resolution and segment encoding.
 
 pub mod compact;
 pub mod flush;
+pub mod gate;
 pub mod manifest;
 pub mod policy;
 pub mod scan;
@@ -17,7 +20,7 @@ use crate::catalog::model::{StorageMode, StorageRecord, TableDef};
 use crate::catalog::schema::{DELETED_COLUMN, SEQ_COLUMN};
 use crate::catalog::{Catalog, TableEntry};
 use crate::error::{KalamError, Result};
-use crate::exec::rows::{cell_value, rows_to_batch};
+use crate::exec::rows::{cell_value, rows_to_columns};
 use crate::plugin::StorageBackend;
 use crate::plugin::{Registry, StorageConfig};
 use crate::store::HotStore;
@@ -34,14 +37,20 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The object CREATE SHARED TABLE puts in the table's folder (a leading `_`: Parquet readers
+/// pointed at the folder skip it).
+pub const TABLE_MARKER: &str = "_kalamdb_table.json";
+
 /// Where one partition's cold files live.
 pub struct ColdLocation {
     pub backend: Arc<dyn StorageBackend>,
     /// Folder relative to the storage's base directory.
     pub folder: String,
-    /// Names the folder across storages (storage id, base directory, folder): the manifest
-    /// cache's key.
+    /// Names the folder across storages (storage id, base directory, folder) and table
+    /// incarnations: the manifest cache's key.
     cache_key: String,
+    /// The table's creation time: which incarnation of the name this folder is read for.
+    incarnation: i64,
 }
 
 impl ColdLocation {
@@ -82,6 +91,7 @@ pub struct ColdStore {
     pub store: Arc<HotStore>,
     backends: Mutex<HashMap<String, (StorageRecord, Arc<dyn StorageBackend>)>>,
     manifests: Mutex<HashMap<String, Arc<Manifest>>>,
+    gates: gate::Gates,
 }
 
 /// Folders whose manifests are kept in memory at most; past it the cache starts over.
@@ -95,7 +105,13 @@ impl ColdStore {
             store,
             backends: Mutex::new(HashMap::new()),
             manifests: Mutex::new(HashMap::new()),
+            gates: gate::Gates::default(),
         }
+    }
+
+    /// The locks of one table's cold storage (see [`gate::TableGate`]).
+    pub fn gate(&self, table: &kalamdb_types::TableId) -> Arc<gate::TableGate> {
+        self.gates.of(table)
     }
 
     /// A live backend for a storage row: the cached one while the row is unchanged.
@@ -155,33 +171,54 @@ impl ColdStore {
             ),
             _ => substitute(&record.shared_tables_template, def, None, None),
         };
-        let cache_key = format!("{storage_id}\n{}\n{folder}", record.base_directory);
+        let cache_key = format!(
+            "{storage_id}\n{}\n{folder}\n{}",
+            record.base_directory, def.created_at
+        );
         Ok(ColdLocation {
             backend,
             folder,
             cache_key,
+            incarnation: def.created_at,
         })
     }
 
     /// A folder's manifest (empty when the folder has none), from the cache when read before.
+    /// A manifest another incarnation of the table wrote (a table of the same name, dropped
+    /// before its files were gone) reads as empty: its rows are never the new table's.
     pub async fn read_manifest(&self, loc: &ColdLocation) -> Result<Arc<Manifest>> {
         if let Some(m) = self.manifests.lock().get(&loc.cache_key) {
             return Ok(m.clone());
         }
-        let store = loc.backend.object_store();
-        let manifest = match store.get(&loc.path(MANIFEST_FILE)).await {
-            Ok(r) => {
-                let bytes = r.bytes().await.map_err(KalamError::storage)?;
-                serde_json::from_slice(&bytes).map_err(|e| {
-                    KalamError::Storage(format!("manifest in {} is unreadable: {e}", loc.folder))
-                })?
+        let manifest = match self.read_raw_manifest(loc).await? {
+            Some(m) if m.table_created_at.is_none_or(|t| t == loc.incarnation) => m,
+            Some(_) => {
+                tracing::warn!(
+                    "{}: the manifest belongs to a dropped table of the same name; ignored",
+                    loc.folder
+                );
+                Manifest::default()
             }
-            Err(object_store::Error::NotFound { .. }) => Manifest::default(),
-            Err(e) => return Err(KalamError::storage(e)),
+            None => Manifest::default(),
         };
         let manifest = Arc::new(manifest);
         self.remember_manifest(loc, manifest.clone());
         Ok(manifest)
+    }
+
+    /// The manifest stored in a folder, whoever wrote it (`None` when there is none).
+    async fn read_raw_manifest(&self, loc: &ColdLocation) -> Result<Option<Manifest>> {
+        let store = loc.backend.object_store();
+        match store.get(&loc.path(MANIFEST_FILE)).await {
+            Ok(r) => {
+                let bytes = r.bytes().await.map_err(KalamError::storage)?;
+                serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                    KalamError::Storage(format!("manifest in {} is unreadable: {e}", loc.folder))
+                })
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(KalamError::storage(e)),
+        }
     }
 
     fn remember_manifest(&self, loc: &ColdLocation, manifest: Arc<Manifest>) {
@@ -197,9 +234,39 @@ impl ColdStore {
         self.manifests.lock().clear();
     }
 
-    /// Writes the manifest under a temporary name, then renames it over the old one.
+    /// Creates a SHARED table's folder in its storage at CREATE time, so an operator sees it
+    /// at once (on S3, where folders are prefixes, as the marker object): [`TABLE_MARKER`],
+    /// naming the table and its incarnation.
+    pub async fn create_table_folder(&self, def: &TableDef) -> Result<()> {
+        let loc = self.cold_location(def, None)?;
+        let marker = serde_json::json!({"table": def.id.to_string(), "created_at": def.created_at});
+        let bytes = serde_json::to_vec_pretty(&marker).map_err(KalamError::internal)?;
+        loc.backend
+            .object_store()
+            .put(&loc.path(TABLE_MARKER), PutPayload::from(bytes))
+            .await
+            .map_err(KalamError::storage)?;
+        self.sync_object(&loc, TABLE_MARKER).await
+    }
+
+    /// Makes a file of the folder durable (the backend's `sync`, on a blocking thread).
+    async fn sync_object(&self, loc: &ColdLocation, file: &str) -> Result<()> {
+        let backend = loc.backend.clone();
+        let path = loc.path(file);
+        tokio::task::spawn_blocking(move || backend.sync(&path))
+            .await
+            .map_err(KalamError::internal)?
+    }
+
+    /// Writes the manifest under a temporary name, renames it over the old one and makes it
+    /// durable: a segment is synced before the manifest names it, and the manifest before a
+    /// flush deletes the hot rows it replaces.
     pub async fn write_manifest(&self, loc: &ColdLocation, manifest: &Manifest) -> Result<()> {
         let store = loc.backend.object_store();
+        let manifest = &Manifest {
+            table_created_at: Some(loc.incarnation),
+            ..manifest.clone()
+        };
         let bytes = serde_json::to_vec_pretty(manifest).map_err(KalamError::internal)?;
         let tmp = loc.path(&format!(
             "{MANIFEST_FILE}.tmp-{}",
@@ -209,10 +276,10 @@ impl ColdStore {
             .put(&tmp, PutPayload::from(bytes))
             .await
             .map_err(KalamError::storage)?;
-        let renamed = store
-            .rename(&tmp, &loc.path(MANIFEST_FILE))
-            .await
-            .map_err(KalamError::storage);
+        let renamed = match store.rename(&tmp, &loc.path(MANIFEST_FILE)).await {
+            Ok(()) => self.sync_object(loc, MANIFEST_FILE).await,
+            Err(e) => Err(KalamError::storage(e)),
+        };
         match renamed {
             Ok(()) => self.remember_manifest(loc, Arc::new(manifest.clone())),
             // The rename may or may not have happened: read the folder again next time.
@@ -230,15 +297,20 @@ impl ColdStore {
         entry: &TableEntry,
         rows: &[StoredRow],
     ) -> Result<Segment> {
-        let batch = rows_to_batch(entry, rows, None)?;
-        let mut fields: Vec<Field> = batch
-            .schema()
+        // Every user column is nullable in a segment: a tombstone has no cells, also in NOT
+        // NULL columns (reads drop tombstones before rows meet the table's schema).
+        let all: Vec<usize> = (0..entry.schema.fields().len()).collect();
+        let mut columns = rows_to_columns(entry, rows, &all)?;
+        let mut fields: Vec<Field> = entry
+            .schema
             .fields()
             .iter()
-            .map(|f| f.as_ref().clone())
+            .map(|f| {
+                let nullable = f.name() != SEQ_COLUMN;
+                f.as_ref().clone().with_nullable(nullable)
+            })
             .collect();
         fields.push(Field::new(DELETED_COLUMN, DataType::Boolean, false));
-        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
         columns.push(Arc::new(BooleanArray::from(
             rows.iter().map(|r| r.deleted).collect::<Vec<_>>(),
         )));
@@ -282,6 +354,7 @@ impl ColdStore {
             .rename(&tmp, &loc.path(&file))
             .await
             .map_err(KalamError::storage)?;
+        self.sync_object(loc, &file).await?;
         Ok(Segment {
             file,
             rows: rows.len(),
@@ -317,13 +390,7 @@ impl ColdStore {
         let store = loc.backend.object_store();
         let mut rows = Vec::new();
         for seg in segments {
-            let bytes = store
-                .get(&loc.path(&seg.file))
-                .await
-                .map_err(KalamError::storage)?
-                .bytes()
-                .await
-                .map_err(KalamError::storage)?;
+            let bytes = fetch_segment(store.as_ref(), loc, &seg.file).await?;
             let located =
                 |e: &dyn std::fmt::Display| KalamError::Storage(format!("{}: {e}", seg.file));
             let mut builder =
@@ -391,59 +458,81 @@ fn decode_batch(entry: &TableEntry, batch: &RecordBatch, out: &mut Vec<StoredRow
 }
 
 impl ColdStore {
-    /// Deletes every cold file of a table in every storage it may use (its own, and users'
-    /// own storages when `USE_USER_STORAGE` is set); returns how many objects were deleted.
+    /// Deletes a dropped table's cold files: in each partition's folder (every user's, in the
+    /// storage each uses), the segments its manifest lists, the manifest, and what a crashed
+    /// flush or compaction of KalamDB may have left (`seg-*.parquet[.tmp]`,
+    /// `manifest.json.tmp-*`). Nothing else: a storage may point at a directory that holds
+    /// other files. Returns how many objects were deleted.
     pub async fn delete_table_files(&self, def: &TableDef) -> Result<usize> {
-        let mut storages = vec![def.options.storage_id.clone()];
-        if def.options.use_user_storage {
-            for user in self.catalog.users() {
-                if let Some(id) = user.storage_id
-                    && !storages.contains(&id)
-                {
-                    storages.push(id);
-                }
-            }
-        }
+        let partitions: Vec<Option<UserId>> = match def.table_type {
+            TableType::User => self
+                .catalog
+                .users()
+                .into_iter()
+                .map(|u| Some(u.user_id))
+                .collect(),
+            _ => vec![None],
+        };
         let mut deleted = 0;
         self.forget_manifests();
-        for storage_id in storages {
-            let Some(record) = self.catalog.storage(&storage_id) else {
-                continue;
-            };
-            let template = match def.table_type {
-                TableType::User => &record.user_tables_template,
-                _ => &record.shared_tables_template,
-            };
-            // Everything below the resolved part before the first per-user placeholder.
-            let resolved = substitute(template, def, None, None);
-            let prefix = match resolved.find('{') {
-                Some(i) => resolved[..i].trim_end_matches('/').to_string(),
-                None => resolved,
-            };
-            if prefix.is_empty() {
-                continue;
-            }
-            let store = self.storage_backend(&record)?.object_store();
-            let objects: Vec<_> = futures::TryStreamExt::try_collect::<Vec<_>>(
-                store.list(Some(&Path::from(prefix.as_str()))),
-            )
-            .await
-            .map_err(KalamError::storage)?;
-            for meta in objects {
-                store
-                    .delete(&meta.location)
-                    .await
-                    .map_err(KalamError::storage)?;
-                deleted += 1;
-            }
+        for user in partitions {
+            let loc = self.cold_location(def, user.as_ref())?;
+            deleted += self.delete_folder_files(&loc).await?;
         }
         // Again: a read may have cached a manifest between the first forget and the deletes.
         self.forget_manifests();
         Ok(deleted)
     }
 
+    async fn delete_folder_files(&self, loc: &ColdLocation) -> Result<usize> {
+        let store = loc.backend.object_store();
+        let mut doomed: Vec<Path> = Vec::new();
+        if let Some(manifest) = self.read_raw_manifest(loc).await? {
+            doomed.extend(manifest.segments.iter().map(|s| loc.path(&s.file)));
+        }
+        let listing = store
+            .list_with_delimiter(Some(&Path::from(loc.folder.as_str())))
+            .await
+            .map_err(KalamError::storage)?;
+        for meta in listing.objects {
+            let name = meta.location.filename().unwrap_or_default();
+            if written_by_kalamdb(name) && !doomed.contains(&meta.location) {
+                doomed.push(meta.location);
+            }
+        }
+        // The manifest last: a crash part-way leaves a manifest that lists what is left.
+        doomed.sort_by_key(|p| p.filename() == Some(MANIFEST_FILE));
+        let mut deleted = 0;
+        for path in doomed {
+            match store.delete(&path).await {
+                Ok(()) => deleted += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(KalamError::storage(e)),
+            }
+        }
+        Ok(deleted)
+    }
+
     /// The cold versions of one partition; with `pks`, only segments that may hold them.
     pub async fn read_partition(
+        &self,
+        entry: &TableEntry,
+        user: Option<&UserId>,
+        pks: Option<&[Value]>,
+    ) -> Result<Vec<StoredRow>> {
+        let mut attempt = 0;
+        loop {
+            match self.read_partition_once(entry, user, pks).await {
+                Err(KalamError::SegmentGone(file)) if attempt < READ_RETRIES => {
+                    tracing::debug!("{file} was compacted away during a read; reading again");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn read_partition_once(
         &self,
         entry: &TableEntry,
         user: Option<&UserId>,
@@ -463,6 +552,40 @@ impl ColdStore {
         self.read_segments_where(&loc, entry, &segments, keys.as_ref())
             .await
     }
+}
+
+/// Times a read starts again when a compaction replaced the segments it was reading (each
+/// retry reads the manifest that compaction committed, so more than one is rare).
+pub(crate) const READ_RETRIES: usize = 5;
+
+/// A segment's bytes. A segment missing although a manifest listed it was replaced by a
+/// compaction after the read took its manifest: [`KalamError::SegmentGone`], retried.
+pub(crate) async fn fetch_segment(
+    store: &dyn object_store::ObjectStore,
+    loc: &ColdLocation,
+    file: &str,
+) -> Result<bytes::Bytes> {
+    let gone = |e: object_store::Error| match e {
+        object_store::Error::NotFound { .. } => KalamError::SegmentGone(file.to_string()),
+        other => KalamError::storage(other),
+    };
+    store
+        .get(&loc.path(file))
+        .await
+        .map_err(gone)?
+        .bytes()
+        .await
+        .map_err(gone)
+}
+
+/// The names of the files KalamDB writes in a folder: segments, manifests and their temporary
+/// names.
+fn written_by_kalamdb(name: &str) -> bool {
+    name == MANIFEST_FILE
+        || name == TABLE_MARKER
+        || name.starts_with(&format!("{MANIFEST_FILE}.tmp-"))
+        || (name.starts_with("seg-")
+            && (name.ends_with(".parquet") || name.ends_with(".parquet.tmp")))
 }
 
 /// Hot and cold versions merged: the largest `_seq` per primary key wins, tombstones hidden.

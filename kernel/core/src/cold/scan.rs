@@ -31,7 +31,6 @@ use datafusion::parquet::arrow::arrow_reader::{
 use datafusion::parquet::file::reader::ChunkReader;
 use datafusion::parquet::schema::types::SchemaDescriptor;
 use kalamdb_types::{KalamDataType, UserId};
-use object_store::ObjectStoreExt;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -232,31 +231,26 @@ impl ColdStore {
         let all_hot = pks.is_some_and(|pks| pks.iter().all(|v| seen.contains_value(v)));
         if !all_hot {
             let loc = self.cold_location(&entry.def, user)?;
-            let manifest = self.read_manifest(&loc).await?;
-            let mut segments: Vec<&Segment> = manifest
-                .segments
-                .iter()
-                .filter(|s| pks.is_none_or(|pks| pks.iter().any(|pk| s.may_contain_pk(pk))))
-                .collect();
-            segments.sort_by(|a, b| b.max_seq.cmp(&a.max_seq));
-            let store = loc.backend.object_store();
-            let count = segments.len();
-            for (i, seg) in segments.into_iter().enumerate() {
-                let bytes = store
-                    .get(&loc.path(&seg.file))
-                    .await
-                    .map_err(KalamError::storage)?
-                    .bytes()
-                    .await
-                    .map_err(KalamError::storage)?;
-                let read = SegmentRead {
-                    file: &seg.file,
-                    pk_name: &pk.name,
-                    work_schema: &work_schema,
-                    wanted: wanted.as_ref(),
-                    remember: i + 1 < count,
-                };
-                read.run(bytes, &mut seen, &mut batches)?;
+            let read = ColdRead {
+                loc: &loc,
+                pks,
+                pk_name: &pk.name,
+                work_schema: &work_schema,
+                wanted: wanted.as_ref(),
+            };
+            // A compaction that commits during the read deletes the segments it started from:
+            // start again from the hot state with the new manifest.
+            let (hot_seen, hot_batches) = (seen.clone(), batches.clone());
+            let mut attempt = 0;
+            loop {
+                match read.run(self, &mut seen, &mut batches).await {
+                    Err(KalamError::SegmentGone(_)) if attempt < super::READ_RETRIES => {
+                        attempt += 1;
+                        seen = hot_seen.clone();
+                        batches = hot_batches.clone();
+                    }
+                    other => break other?,
+                }
             }
         }
 
@@ -275,6 +269,49 @@ impl ColdStore {
         };
         let keep: Vec<usize> = (0..projection.len()).collect();
         Ok(vec![merged.project(&keep)?])
+    }
+}
+
+/// The cold part of a partition scan: its segments newest first, per the current manifest.
+struct ColdRead<'a> {
+    loc: &'a super::ColdLocation,
+    pks: Option<&'a [Value]>,
+    pk_name: &'a str,
+    work_schema: &'a SchemaRef,
+    wanted: Option<&'a KeySet>,
+}
+
+impl ColdRead<'_> {
+    async fn run(
+        &self,
+        cold: &ColdStore,
+        seen: &mut KeySet,
+        batches: &mut Vec<RecordBatch>,
+    ) -> Result<()> {
+        let manifest = cold.read_manifest(self.loc).await?;
+        let mut segments: Vec<&Segment> = manifest
+            .segments
+            .iter()
+            .filter(|s| {
+                self.pks
+                    .is_none_or(|pks| pks.iter().any(|pk| s.may_contain_pk(pk)))
+            })
+            .collect();
+        segments.sort_by(|a, b| b.max_seq.cmp(&a.max_seq));
+        let store = self.loc.backend.object_store();
+        let count = segments.len();
+        for (i, seg) in segments.into_iter().enumerate() {
+            let bytes = super::fetch_segment(store.as_ref(), self.loc, &seg.file).await?;
+            let read = SegmentRead {
+                file: &seg.file,
+                pk_name: self.pk_name,
+                work_schema: self.work_schema,
+                wanted: self.wanted,
+                remember: i + 1 < count,
+            };
+            read.run(bytes, seen, batches)?;
+        }
+        Ok(())
     }
 }
 

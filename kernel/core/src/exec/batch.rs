@@ -43,6 +43,16 @@ impl Engine {
                 message: "SQL query cannot be empty".into(),
             });
         }
+        let most = self.config.limits.max_statements_per_request;
+        if pieces.len() > most {
+            return Err(BatchError::Request {
+                code: ErrorCode::InvalidSql,
+                message: format!(
+                    "the request has {} statements; the limit is {most}: send them in several requests",
+                    pieces.len()
+                ),
+            });
+        }
         if pieces.len() > 1 && !params.is_empty() {
             return Err(BatchError::Request {
                 code: ErrorCode::ParamsWithBatch,

@@ -206,7 +206,14 @@ impl Engine {
         }
         let def = self.table_def(id.clone(), table_type, &spec)?;
         for cf in self.table_cfs(&def) {
+            // A family under this name belongs to no table: what a dropped table of the same
+            // name left. The new table starts from an empty one.
+            self.store.drop_cf(&cf).await?;
             self.store.ensure_cf(&cf)?;
+        }
+        if table_type == TableType::Shared {
+            // The table's folder exists in its storage from the start (an object on S3).
+            self.cold.create_table_folder(&def).await?;
         }
         self.catalog.put_table(def).await?;
         Ok(message_result(
@@ -356,11 +363,10 @@ impl Engine {
         }
     }
 
-    /// Removes a table from the catalog and drops its hot data.
-    /// Removes a table from the catalog, then its hot data and cold files (a cleanup job).
+    /// Removes a table from the catalog, then its hot data and cold files (a cleanup job that
+    /// a restart finishes).
     async fn remove_table(&self, def: &TableDef) -> Result<kalamdb_types::JobId> {
-        self.catalog.delete_table(&def.id).await?;
-        self.run_cleanup_job(def).await
+        self.drop_table_job(def).await
     }
 
     pub(crate) async fn drop_table(
@@ -402,7 +408,12 @@ impl Engine {
             }
             None => self.catalog.tables(),
         };
-        let defs: Vec<_> = tables.iter().map(|t| &t.def).collect();
+        // Only what the caller may read, as PostgreSQL lists only what a role may see.
+        let defs: Vec<_> = tables
+            .iter()
+            .filter(|t| super::access::check_read(session.role, t).is_ok())
+            .map(|t| &t.def)
+            .collect();
         let batch = ViewBuilder::default()
             .text(
                 "namespace_id",
@@ -437,6 +448,7 @@ impl Engine {
     pub(crate) fn describe_table(&self, session: &Session, table: TableRef) -> Result<QueryResult> {
         let id = self.resolve_table_id(session, &table)?;
         let entry = self.catalog.require_table(&id)?;
+        super::access::check_read(session.role, &entry)?;
         let cols = &entry.def.columns;
         let batch = ViewBuilder::default()
             .text(

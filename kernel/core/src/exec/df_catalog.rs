@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::Result;
-use kalamdb_types::{NamespaceId, TableId};
+use kalamdb_types::{NamespaceId, Role, TableId};
 use std::sync::Arc;
 
 pub const CATALOG_NAME: &str = "kalam";
@@ -20,6 +20,9 @@ pub struct KalamCatalog {
     pub store: Arc<HotStore>,
     pub live: Arc<crate::live::LiveManager>,
     pub cold: Arc<crate::cold::ColdStore>,
+    /// The caller's role: listings (`information_schema`, what DataFusion enumerates) show only
+    /// the tables it may read, as PostgreSQL's do. `None`: everything (the base state).
+    pub listing_role: Option<Role>,
 }
 
 impl std::fmt::Debug for KalamCatalog {
@@ -36,7 +39,9 @@ impl CatalogProvider for KalamCatalog {
             .into_iter()
             .map(|n| n.namespace_id.to_string())
             .collect();
-        names.push(SYSTEM_SCHEMA.to_string());
+        if self.listing_role.is_none_or(Role::is_admin) {
+            names.push(SYSTEM_SCHEMA.to_string());
+        }
         names
     }
 
@@ -54,6 +59,7 @@ impl CatalogProvider for KalamCatalog {
             catalog: self.catalog.clone(),
             store: self.store.clone(),
             cold: self.cold.clone(),
+            listing_role: self.listing_role,
         }))
     }
 }
@@ -63,6 +69,7 @@ struct NamespaceSchema {
     catalog: Arc<Catalog>,
     store: Arc<HotStore>,
     cold: Arc<crate::cold::ColdStore>,
+    listing_role: Option<Role>,
 }
 
 impl std::fmt::Debug for NamespaceSchema {
@@ -77,6 +84,10 @@ impl SchemaProvider for NamespaceSchema {
         self.catalog
             .tables_in(&self.namespace)
             .iter()
+            .filter(|t| {
+                self.listing_role
+                    .is_none_or(|role| super::access::check_read(role, t).is_ok())
+            })
             .map(|t| t.def.id.table.to_string())
             .collect()
     }

@@ -130,23 +130,80 @@ impl Engine {
         })
     }
 
-    /// Next AUTO_INCREMENT value: on first use, one more than the largest value stored.
+    /// Next AUTO_INCREMENT value (the counter is loaded by [`Self::load_auto_increment`]).
     fn next_auto_increment(&self, entry: &TableEntry, column: &ColumnDef) -> Result<i64> {
         if entry.auto_increment.load(Ordering::Acquire) == 0 {
-            let _guard = self.auto_increment_init.lock();
-            if entry.auto_increment.load(Ordering::Acquire) == 0 {
-                let mut max = 0i64;
-                for cf in self.table_cfs(&entry.def) {
-                    for (_, row) in self.store.scan_rows(&cf, b"")? {
-                        if let Some(Value::Int(v)) = row.get(column.id) {
-                            max = max.max(*v);
-                        }
-                    }
-                }
-                entry.auto_increment.store(max + 1, Ordering::Release);
-            }
+            return Err(KalamError::Internal(format!(
+                "AUTO_INCREMENT counter of {}.{} is not loaded",
+                entry.def.id, column.name
+            )));
         }
         Ok(entry.auto_increment.fetch_add(1, Ordering::AcqRel))
+    }
+
+    /// Loads a table's AUTO_INCREMENT counter on first use: one more than the largest value
+    /// stored, hot or cold (every user's partition of a USER table). Counting hot rows alone
+    /// handed out values that flushed rows already had, after a restart.
+    async fn load_auto_increment(&self, entry: &TableEntry) -> Result<()> {
+        let Some(column) = entry
+            .def
+            .columns
+            .iter()
+            .find(|c| matches!(c.default, Some(DefaultExpr::AutoIncrement)))
+        else {
+            return Ok(());
+        };
+        if entry.auto_increment.load(Ordering::Acquire) != 0 {
+            return Ok(());
+        }
+        let _guard = self.auto_increment_init.lock().await;
+        if entry.auto_increment.load(Ordering::Acquire) != 0 {
+            return Ok(());
+        }
+        let mut max = 0i64;
+        for cf in self.table_cfs(&entry.def) {
+            for (_, row) in self.store.scan_rows(&cf, b"")? {
+                if let Some(Value::Int(v)) = row.get(column.id) {
+                    max = max.max(*v);
+                }
+            }
+        }
+        max = max.max(self.cold_max_int(entry, column).await?);
+        entry.auto_increment.store(max + 1, Ordering::Release);
+        Ok(())
+    }
+
+    /// The largest integer a column holds in cold storage (0 when none): from the manifests'
+    /// key ranges for the primary key, else by reading the segments.
+    async fn cold_max_int(&self, entry: &TableEntry, column: &ColumnDef) -> Result<i64> {
+        let partitions: Vec<Option<UserId>> = match entry.def.table_type {
+            TableType::User => self
+                .catalog
+                .users()
+                .into_iter()
+                .map(|u| Some(u.user_id))
+                .collect(),
+            TableType::Shared => vec![None],
+            _ => return Ok(0),
+        };
+        let mut max = 0i64;
+        for user in partitions {
+            if column.primary_key {
+                let loc = self.cold.cold_location(&entry.def, user.as_ref())?;
+                for seg in &self.cold.read_manifest(&loc).await?.segments {
+                    if let Some(Value::Int(v)) = &seg.max_pk {
+                        max = max.max(*v);
+                    }
+                }
+            } else {
+                for row in self.cold.read_partition(entry, user.as_ref(), None).await? {
+                    if let Some(Value::Int(v)) = row.get(column.id) {
+                        max = max.max(*v);
+                    }
+                }
+            }
+        }
+        Ok(max)
     }
 
     /// A VALUES expression evaluated without DataFusion, when it is that simple.
@@ -250,6 +307,7 @@ impl Engine {
             return Err(unsupported("INSERT ... ON CONFLICT / ON DUPLICATE KEY"));
         }
         let entry = self.dml_table(session, name)?;
+        self.load_auto_increment(&entry).await?;
         let def = &entry.def;
         let targets: Vec<usize> = if insert.columns.is_empty() {
             (0..def.columns.len()).collect()
@@ -337,10 +395,15 @@ impl Engine {
                 prior: None,
             });
         }
+        // From the cold check to the commit, no flush evicts this table's hot versions: the
+        // writer's hot check and this cold check see one consistent state (cold::gate).
+        let gate = self.cold.gate(&def.id);
+        let no_eviction = gate.evict.read().await;
         self.check_cold_duplicates(&entry, session, &pk_keys)
             .await?;
         let count = ops.len();
         let outcome = self.write(&entry, session, ops).await?;
+        drop(no_eviction);
         self.note_writes(&entry, outcome.written.len()).await;
         match insert.returning {
             Some(items) => returning(&entry, &items, &outcome.written),

@@ -11,6 +11,7 @@
 //! - `alter_table`: ALTER TABLE (access level, flush policy, retention).
 //! - `impersonate`: EXECUTE AS USER.
 //! - [`plan_cache`]: logical plans of reads, reused across executions.
+//! - [`limits`]: statement timeout, result size, statements per request, query memory.
 //! - [`access`]: the role matrix and plan checks; [`scope`]: the caller inside DataFusion.
 //!
 //! Every statement's outcome goes to the audit log when it is audited (user, table, storage
@@ -26,6 +27,7 @@ pub mod df_error;
 pub mod dml;
 pub mod functions;
 mod impersonate;
+pub mod limits;
 pub mod plan_cache;
 pub mod provider;
 pub mod query;

@@ -11,10 +11,12 @@ use crate::value::Value;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::ParamValues;
+use datafusion::execution::TaskContext;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::collect;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast;
+use futures::StreamExt;
 use kalamdb_types::wire::QueryResult;
 use std::sync::Arc;
 
@@ -25,7 +27,16 @@ impl Engine {
         statement: ast::Statement,
         params: &[Value],
     ) -> Result<QueryResult> {
-        let (schema, batches) = self.run_query(session, statement, params).await?;
+        let run = self.run_query(session, statement, params);
+        let (schema, batches) = match self.config.limits.timeout_for(session.role) {
+            Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| {
+                KalamError::StatementTimeout {
+                    limit_ms: limit.as_millis(),
+                    role: session.role,
+                }
+            })??,
+            None => run.await?,
+        };
         rows_result(&schema, &batches)
     }
 
@@ -71,8 +82,40 @@ impl Engine {
         let plan = bind_params(plan, params)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let physical = state.create_physical_plan(&plan).await?;
-        let batches = collect(physical, state.task.clone()).await?;
+        let batches = self.collect_limited(physical, state.task.clone()).await?;
         Ok((schema, batches))
+    }
+
+    /// Runs a plan to the end, refusing a result past `max_result_rows` or `max_result_bytes`
+    /// as soon as it gets there (the rest is never computed).
+    async fn collect_limited(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        task: Arc<TaskContext>,
+    ) -> Result<Vec<RecordBatch>> {
+        let limits = &self.config.limits;
+        let mut stream = execute_stream(plan, task)?;
+        let (mut rows, mut bytes) = (0usize, 0usize);
+        let mut batches = Vec::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            rows += batch.num_rows();
+            bytes += batch.get_array_memory_size();
+            if rows > limits.max_result_rows {
+                return Err(KalamError::ResultTooLarge {
+                    what: "rows",
+                    limit: limits.max_result_rows,
+                });
+            }
+            if bytes > limits.max_result_bytes {
+                return Err(KalamError::ResultTooLarge {
+                    what: "bytes",
+                    limit: limits.max_result_bytes,
+                });
+            }
+            batches.push(batch);
+        }
+        Ok(batches)
     }
 }
 

@@ -99,10 +99,15 @@ pub fn message_result(message: impl Into<String>, row_count: usize) -> QueryResu
     }
 }
 
+/// A float cell: a JSON number, or PostgreSQL's `NaN` / `Infinity` / `-Infinity` as text
+/// (JSON has no spelling for them).
 fn num(v: f64) -> Json {
-    serde_json::Number::from_f64(v)
-        .map(Json::Number)
-        .unwrap_or_else(|| Json::String(v.to_string()))
+    match crate::value::float_cell::non_finite_text(v) {
+        Some(text) => Json::String(text.into()),
+        None => serde_json::Number::from_f64(v)
+            .map(Json::Number)
+            .unwrap_or_else(|| Json::String(v.to_string())),
+    }
 }
 
 /// One cell in the wire encoding.

@@ -23,6 +23,18 @@ pub fn rows_to_batch(
     let all: Vec<usize> = (0..entry.schema.fields().len()).collect();
     let indexes = projection.unwrap_or(&all);
     let schema: SchemaRef = Arc::new(entry.schema.project(indexes)?);
+    let arrays = rows_to_columns(entry, rows, indexes)?;
+    let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+    Ok(RecordBatch::try_new_with_options(schema, arrays, &options)?)
+}
+
+/// The arrays of [`rows_to_batch`] without a schema: a segment writer stores tombstones,
+/// whose cells are null even in NOT NULL columns.
+pub fn rows_to_columns(
+    entry: &TableEntry,
+    rows: &[StoredRow],
+    indexes: &[usize],
+) -> Result<Vec<ArrayRef>> {
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(indexes.len());
     for &i in indexes {
         match entry.def.columns.get(i) {
@@ -36,8 +48,7 @@ pub fn rows_to_batch(
             }
         }
     }
-    let options = RecordBatchOptions::new().with_row_count(Some(rows.len()));
-    Ok(RecordBatch::try_new_with_options(schema, arrays, &options)?)
+    Ok(arrays)
 }
 
 fn column_array(ty: &KalamDataType, id: u32, rows: &[StoredRow]) -> Result<ArrayRef> {

@@ -254,8 +254,8 @@ impl Engine {
     }
 
     pub(crate) fn show_storages(&self, session: &Session) -> Result<QueryResult> {
-        let batch =
-            super::system_tables::storages_view(&self.catalog.storages(), session.role.is_admin())?;
+        let admin = session.role.is_admin();
+        let batch = super::system_tables::storages_view(&self.catalog.storages(), admin, admin)?;
         rows_result(&batch.schema(), &[batch])
     }
 

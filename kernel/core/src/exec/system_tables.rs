@@ -374,7 +374,7 @@ pub fn build(
                 .text("column_default", default)
                 .finish()
         }
-        SystemTable::Storages => storages_view(&catalog.storages(), false),
+        SystemTable::Storages => storages_view(&catalog.storages(), false, true),
         SystemTable::Users => {
             let all = catalog.users();
             ViewBuilder::default()
@@ -435,9 +435,19 @@ pub fn build(
 }
 
 /// `system.storages` and `SHOW STORAGES`: `local` first; credentials masked unless revealed.
+/// `text` for administrators, `***` for everyone else.
+fn reveal(admin: bool, text: &str) -> String {
+    if admin {
+        text.to_string()
+    } else {
+        "***".into()
+    }
+}
+
 pub fn storages_view(
     all: &[crate::catalog::model::StorageRecord],
     reveal_credentials: bool,
+    reveal_paths: bool,
 ) -> Result<RecordBatch> {
     ViewBuilder::default()
         .text(
@@ -458,7 +468,10 @@ pub fn storages_view(
         )
         .text(
             "base_directory",
-            all.iter().map(|s| Some(s.base_directory.clone())).collect(),
+            // Paths and endpoints are the operators' business (dba and up).
+            all.iter()
+                .map(|s| Some(reveal(reveal_paths, &s.base_directory)))
+                .collect(),
         )
         .text(
             "credentials",
@@ -474,7 +487,12 @@ pub fn storages_view(
                 })
                 .collect(),
         )
-        .text("config", all.iter().map(|s| s.config.clone()).collect())
+        .text(
+            "config",
+            all.iter()
+                .map(|s| s.config.as_ref().map(|c| reveal(reveal_paths, c)))
+                .collect(),
+        )
         .text(
             "shared_tables_template",
             all.iter()

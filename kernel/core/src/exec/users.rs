@@ -47,11 +47,17 @@ impl Engine {
         require(session.role, Role::Dba, "CREATE USER")?;
         check_user_name(spec.user.as_str())?;
         check_grant(session, spec.role)?;
-        if let Some(existing) = self.catalog.user_record(&spec.user)
-            && !existing.is_deleted()
-        {
+        if let Some(existing) = self.catalog.user_record(&spec.user) {
+            if !existing.is_deleted() {
+                return Err(KalamError::AlreadyExists(format!(
+                    "role \"{}\" already exists",
+                    spec.user
+                )));
+            }
+            // Partitions are keyed by the name: a new account under it would read the dropped
+            // account's rows, which DROP USER keeps.
             return Err(KalamError::AlreadyExists(format!(
-                "role \"{}\" already exists",
+                "role \"{}\" was dropped and its rows are kept under that name; choose another name",
                 spec.user
             )));
         }
@@ -67,13 +73,20 @@ impl Engine {
             _ => None,
         };
         let now = now_micros();
-        self.catalog
-            .put_user(UserRecord {
+        let created = self
+            .catalog
+            .create_user(UserRecord {
                 storage_mode: spec.storage_mode.unwrap_or(StorageMode::Table),
                 storage_id: spec.storage_id,
                 ..UserRecord::new(spec.user.clone(), spec.role, password_hash, spec.email, now)
             })
             .await?;
+        if !created {
+            return Err(KalamError::AlreadyExists(format!(
+                "role \"{}\" already exists",
+                spec.user
+            )));
+        }
         Ok(message_result(
             format!("User '{}' created successfully", spec.user),
             0,
@@ -90,50 +103,68 @@ impl Engine {
         if !own_password {
             require(session.role, Role::Dba, "ALTER USER")?;
         }
-        let mut record = self
-            .catalog
-            .user(&user)
-            .ok_or_else(|| KalamError::NotFound(format!("role \"{user}\" does not exist")))?;
-        if !own_password && record.role > session.role {
-            return Err(KalamError::PermissionDenied {
-                action: format!("altering user '{user}'"),
-                required: record.role,
-                actual: session.role,
-            });
-        }
-        match change {
+        let password_hash = match &change {
+            UserChange::Password(pw) if pw.is_empty() => {
+                return Err(KalamError::InvalidDefinition(
+                    "password must not be empty".into(),
+                ));
+            }
             UserChange::Password(pw) => {
-                if pw.is_empty() {
-                    return Err(KalamError::InvalidDefinition(
-                        "password must not be empty".into(),
-                    ));
-                }
-                record.password_hash = Some(password::hash(pw, self.config.bcrypt_cost).await?);
-                record.failed_login_attempts = 0;
-                record.locked_until = None;
+                Some(password::hash(pw.clone(), self.config.bcrypt_cost).await?)
             }
-            UserChange::Role(role) => {
-                check_grant(session, role)?;
-                if user.as_str() == "root" {
-                    return Err(KalamError::Denied(
-                        "the role of 'root' cannot change".into(),
-                    ));
-                }
-                record.role = role;
-            }
-            UserChange::Email(email) => record.email = Some(email),
-            UserChange::StorageMode(mode) => record.storage_mode = mode,
-            UserChange::StorageId(storage) => {
-                if self.catalog.storage(&storage).is_none() {
-                    return Err(KalamError::NotFound(format!(
-                        "Storage '{storage}' does not exist"
-                    )));
-                }
-                record.storage_id = Some(storage);
+            _ => None,
+        };
+        if let UserChange::Role(role) = &change {
+            check_grant(session, *role)?;
+            if user.as_str() == "root" {
+                return Err(KalamError::Denied(
+                    "the role of 'root' cannot change".into(),
+                ));
             }
         }
-        record.updated_at = now_micros();
-        self.catalog.put_user(record).await?;
+        if let UserChange::StorageId(storage) = &change
+            && self.catalog.storage(storage).is_none()
+        {
+            return Err(KalamError::NotFound(format!(
+                "Storage '{storage}' does not exist"
+            )));
+        }
+        let role = session.role;
+        let changed = self
+            .catalog
+            .update_user(&user, |record| {
+                if !own_password && record.role > role {
+                    return Err(KalamError::PermissionDenied {
+                        action: format!("altering user '{}'", record.user_id),
+                        required: record.role,
+                        actual: role,
+                    });
+                }
+                match change {
+                    UserChange::Password(_) => {
+                        record.password_hash = password_hash;
+                        record.failed_login_attempts = 0;
+                        record.locked_until = None;
+                        // Tokens issued under the old password stop working.
+                        record.token_generation = record.token_generation.wrapping_add(1);
+                    }
+                    UserChange::Role(role) => {
+                        record.role = role;
+                        record.token_generation = record.token_generation.wrapping_add(1);
+                    }
+                    UserChange::Email(email) => record.email = Some(email),
+                    UserChange::StorageMode(mode) => record.storage_mode = mode,
+                    UserChange::StorageId(storage) => record.storage_id = Some(storage),
+                }
+                record.updated_at = now_micros();
+                Ok(())
+            })
+            .await?;
+        if changed.is_none() {
+            return Err(KalamError::NotFound(format!(
+                "role \"{user}\" does not exist"
+            )));
+        }
         Ok(message_result(
             format!("User '{user}' altered successfully"),
             0,
@@ -152,7 +183,25 @@ impl Engine {
                 "user '{user}' cannot be dropped: it is root or yourself"
             )));
         }
-        let Some(mut record) = self.catalog.user(&user) else {
+        let role = session.role;
+        let dropped = self
+            .catalog
+            .update_user(&user, |record| {
+                if record.role > role {
+                    return Err(KalamError::PermissionDenied {
+                        action: format!("dropping user '{}'", record.user_id),
+                        required: record.role,
+                        actual: role,
+                    });
+                }
+                let now = now_micros();
+                record.deleted_at = Some(now);
+                record.updated_at = now;
+                record.token_generation = record.token_generation.wrapping_add(1);
+                Ok(())
+            })
+            .await?;
+        if dropped.is_none() {
             if if_exists {
                 return Ok(message_result(
                     format!("User '{user}' does not exist, skipping"),
@@ -162,18 +211,7 @@ impl Engine {
             return Err(KalamError::NotFound(format!(
                 "role \"{user}\" does not exist"
             )));
-        };
-        if record.role > session.role {
-            return Err(KalamError::PermissionDenied {
-                action: format!("dropping user '{user}'"),
-                required: record.role,
-                actual: session.role,
-            });
         }
-        let now = now_micros();
-        record.deleted_at = Some(now);
-        record.updated_at = now;
-        self.catalog.put_user(record).await?;
         Ok(message_result(
             format!("User '{user}' dropped successfully"),
             0,

@@ -87,6 +87,9 @@ pub struct JobRecord {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
+    /// A cleanup job's dropped table: what a restart needs to finish the DROP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped: Option<crate::catalog::model::TableDef>,
 }
 
 /// Every job record in a store, oldest first.
@@ -140,15 +143,30 @@ impl Engine {
         all_jobs(&self.store)
     }
 
-    /// Marks jobs interrupted by a crash as failed (called at startup).
+    /// At startup: finishes the DROP TABLEs a crash interrupted, and marks other interrupted
+    /// jobs failed (flush and compaction are crash-safe: a new one picks up where it was).
     pub(crate) async fn recover_jobs(&self) -> Result<()> {
         for mut job in self.jobs()? {
-            if job.status.is_active() {
-                job.status = JobStatus::Failed;
-                job.message = Some("interrupted by a server restart".into());
-                job.finished_at = Some(now_micros());
-                self.put_job(&job).await?;
+            if !job.status.is_active() {
+                continue;
             }
+            if let (JobKind::Cleanup, Some(def)) = (job.kind, job.dropped.clone()) {
+                // The DROP may not have removed the catalog entry yet; it was never
+                // acknowledged, so finishing it is one of the outcomes the client allows.
+                if self
+                    .catalog
+                    .table(&def.id)
+                    .is_some_and(|t| t.def.created_at == def.created_at)
+                {
+                    self.catalog.delete_table(&def.id).await?;
+                }
+                self.finish_cleanup(job, &def).await?;
+                continue;
+            }
+            job.status = JobStatus::Failed;
+            job.message = Some("interrupted by a server restart".into());
+            job.finished_at = Some(now_micros());
+            self.put_job(&job).await?;
         }
         Ok(())
     }
@@ -205,6 +223,7 @@ impl Engine {
             created_at: now_micros(),
             started_at: Some(now_micros()),
             finished_at: None,
+            dropped: None,
         };
         if let Err(e) = self.put_job(&job).await {
             self.jobs.active.lock().remove(&key);
@@ -260,16 +279,18 @@ impl Engine {
         Ok((job_id, true))
     }
 
-    /// DROP TABLE's cleanup, recorded as a job: drops the hot column families and deletes every
-    /// cold file of the table. It runs inside the statement, so a table re-created under the
-    /// same name right after can never lose files to a late cleanup.
-    pub async fn run_cleanup_job(&self, def: &crate::catalog::model::TableDef) -> Result<JobId> {
+    /// DROP TABLE as a recorded job: the job (with the table's definition) is written first,
+    /// then the catalog entry goes, then the hot column families and the cold files. A crash
+    /// at any point is finished by [`Self::recover_jobs`] at the next start. It runs inside
+    /// the statement, so a table created again under the name never loses files to a late
+    /// cleanup (and never reads leftovers: see `ColdStore::read_manifest`).
+    pub async fn drop_table_job(&self, def: &crate::catalog::model::TableDef) -> Result<JobId> {
         let job_id = JobId::new(format!(
             "{}-{}",
             JobKind::Cleanup.prefix(),
             crate::exec::functions::snowflake_id()
         ));
-        let mut job = JobRecord {
+        let job = JobRecord {
             job_id: job_id.clone(),
             kind: JobKind::Cleanup,
             status: JobStatus::Running,
@@ -278,14 +299,35 @@ impl Engine {
             created_at: now_micros(),
             started_at: Some(now_micros()),
             finished_at: None,
+            dropped: Some(def.clone()),
         };
         self.put_job(&job).await?;
+        crate::failpoint::abort_at("drop.after_job");
+        self.catalog.delete_table(&def.id).await?;
+        crate::failpoint::abort_at("drop.after_catalog");
+        self.finish_cleanup(job, def).await?;
+        Ok(job_id)
+    }
+
+    /// Drops a dropped table's column families and deletes its cold files, then records the
+    /// job's outcome.
+    async fn finish_cleanup(
+        &self,
+        mut job: JobRecord,
+        def: &crate::catalog::model::TableDef,
+    ) -> Result<()> {
+        // A running flush or compaction of the table stops at its next partition; the gate
+        // then waits for it, so nothing writes into the folders or families being removed.
+        self.cancel_table_jobs(&def.id);
+        let gate = self.cold.gate(&def.id);
+        let _one_cold_writer = gate.cold.lock().await;
         let mut result = Ok(0);
         for cf in self.table_cfs(def) {
-            if let Err(e) = self.store.drop_cf(&cf) {
+            if let Err(e) = self.store.drop_cf(&cf).await {
                 result = Err(e);
             }
         }
+        crate::failpoint::abort_at("drop.after_column_families");
         if result.is_ok() && def.table_type != kalamdb_types::TableType::Stream {
             result = self.cold.delete_table_files(def).await;
         }
@@ -301,7 +343,16 @@ impl Engine {
             }
         }
         self.put_job(&job).await?;
-        result.map(|_| job_id)
+        result.map(|_| ())
+    }
+
+    /// Asks every running job of a table to stop.
+    fn cancel_table_jobs(&self, table: &TableId) {
+        for ((_, t), (_, flag)) in self.jobs.active.lock().iter() {
+            if t == table {
+                flag.store(true, Ordering::Release);
+            }
+        }
     }
 
     /// Asks a running job to stop.

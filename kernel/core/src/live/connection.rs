@@ -11,6 +11,11 @@ pub struct LiveConnection {
     pub id: String,
     pub user: UserId,
     pub role: Role,
+    /// The account the connection authenticated as (its creation time) and its token
+    /// generation then: a dropped, re-created or re-credentialed account ends the
+    /// connection's subscriptions.
+    pub account_created_at: i64,
+    pub token_generation: u32,
     tx: mpsc::Sender<ServerMessage>,
     overflowed: AtomicBool,
     /// Woken on overflow or when the server kills the connection's subscriptions.
@@ -21,16 +26,17 @@ impl LiveConnection {
     /// A connection and the receiving end of its queue (`capacity` messages).
     pub fn new(
         id: String,
-        user: UserId,
-        role: Role,
+        account: &crate::catalog::model::UserRecord,
         capacity: usize,
     ) -> (Self, mpsc::Receiver<ServerMessage>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         (
             Self {
                 id,
-                user,
-                role,
+                user: account.user_id.clone(),
+                role: account.role,
+                account_created_at: account.created_at,
+                token_generation: account.token_generation,
                 tx,
                 overflowed: AtomicBool::new(false),
                 wake: Notify::new(),

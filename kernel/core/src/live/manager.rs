@@ -3,6 +3,7 @@
 
 use super::feed::{ChangeEvent, ChangeFeed};
 use super::subscribe::Subscription;
+use kalamdb_types::ws::{ServerMessage, ws_codes};
 use kalamdb_types::{TableId, UserId};
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -102,6 +103,18 @@ impl LiveManager {
         }
     }
 
+    /// Ends a subscription whose subscriber lost the right to read it, telling the client why.
+    fn revoke(&self, sub: &Arc<Subscription>, reason: String) {
+        if self.remove(&sub.live_id).is_none() {
+            return;
+        }
+        sub.connection.push(ServerMessage::Error {
+            subscription_id: Some(sub.subscription_id.clone()),
+            code: ws_codes::UNAUTHORIZED.into(),
+            message: format!("subscription ended: {reason}"),
+        });
+    }
+
     /// Every live subscription, for `system.live`.
     pub fn all(&self) -> Vec<Arc<Subscription>> {
         let mut all: Vec<_> = self.by_live_id.read().values().cloned().collect();
@@ -120,8 +133,12 @@ impl LiveManager {
             let Some(entry) = catalog.table(&event.table) else {
                 continue;
             };
+            let stamp = catalog.authority_stamp();
             for sub in subs {
-                sub.offer(event, &entry);
+                match sub.authority_lost(&entry, catalog, stamp) {
+                    None => sub.offer(event, &entry),
+                    Some(reason) => self.revoke(&sub, reason),
+                }
             }
         }
     }

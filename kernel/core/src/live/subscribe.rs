@@ -47,7 +47,7 @@ fn fail(code: &'static str, message: impl Into<String>) -> SubscribeError {
 
 fn from_kalam(err: KalamError) -> SubscribeError {
     let code = match &err {
-        KalamError::Syntax(_) => ws_codes::INVALID_SQL,
+        KalamError::Syntax(_) | KalamError::TooComplex { .. } => ws_codes::INVALID_SQL,
         KalamError::Unsupported(_) => ws_codes::UNSUPPORTED,
         KalamError::TableNotFound(_) | KalamError::NotFound(_) => ws_codes::NOT_FOUND,
         KalamError::PermissionDenied { .. } | KalamError::Denied(_) => ws_codes::UNAUTHORIZED,
@@ -75,6 +75,11 @@ pub struct Subscription {
     pub sql: String,
     pub created_at: i64,
     pub changes_sent: AtomicU64,
+    /// `created_at` of the table subscribed to: a table dropped and created again under the
+    /// name is another table.
+    table_created_at: i64,
+    /// The catalog's authority stamp when the subscription's right to read was last checked.
+    authority_checked: AtomicU64,
     columns: Vec<String>,
     filter: Option<Arc<dyn PhysicalExpr>>,
     pk: Option<u32>,
@@ -218,6 +223,41 @@ impl Subscription {
     }
 
     /// Offers a committed change: buffered while loading, else delivered.
+    /// Why the subscriber may no longer read the table (`None`: it still may). Rechecked only
+    /// when a table or user record changed since the last check (`stamp`): the table was
+    /// dropped (and perhaps created again), the account was dropped or re-created, its
+    /// password or role changed, or its role no longer reads the table's access level.
+    pub fn authority_lost(
+        &self,
+        entry: &TableEntry,
+        catalog: &crate::catalog::Catalog,
+        stamp: u64,
+    ) -> Option<String> {
+        if self.authority_checked.load(Ordering::Acquire) == stamp {
+            return None;
+        }
+        if entry.def.created_at != self.table_created_at {
+            return Some(format!("table {} was dropped", self.table));
+        }
+        let connection = &self.connection;
+        let Some(user) = catalog.user(&connection.user) else {
+            return Some(format!("user '{}' was dropped", connection.user));
+        };
+        if user.created_at != connection.account_created_at
+            || user.token_generation != connection.token_generation
+        {
+            return Some(format!(
+                "the credentials of '{}' changed: authenticate again",
+                connection.user
+            ));
+        }
+        if let Err(e) = check_read(user.role, entry) {
+            return Some(e.to_string());
+        }
+        self.authority_checked.store(stamp, Ordering::Release);
+        None
+    }
+
     pub fn offer(&self, event: &ChangeEvent, entry: &TableEntry) {
         let mut state = self.state.lock();
         if state.loading {
@@ -439,6 +479,8 @@ impl Engine {
             sql: request.sql.clone(),
             created_at: now_micros(),
             changes_sent: AtomicU64::new(0),
+            table_created_at: entry.def.created_at,
+            authority_checked: AtomicU64::new(self.catalog.authority_stamp()),
             columns,
             filter,
             pk: entry.def.primary_key().map(|c| c.id),

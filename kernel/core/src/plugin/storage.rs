@@ -29,6 +29,15 @@ pub trait StorageBackend: Send + Sync {
     fn ensure_ready(&self) -> Result<()> {
         Ok(())
     }
+
+    /// Makes an object that was just written or renamed into place durable: it survives a
+    /// power loss once this returns. The kernel calls it before a manifest names a new file
+    /// and before the hot rows a file replaces are deleted. Blocking; called on a blocking
+    /// thread. Default: nothing, for stores that acknowledge a write only once it is durable
+    /// (S3); a filesystem must fsync the file and its directory.
+    fn sync(&self, _location: &object_store::path::Path) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Builds backends of one storage type from `system.storages` rows.

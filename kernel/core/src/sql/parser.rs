@@ -23,6 +23,7 @@ fn syntax(err: ParserError) -> KalamError {
 
 /// Parses one statement (no trailing `;` needed).
 pub fn parse_statement(sql: &str) -> Result<Statement> {
+    super::guard::check_shape(sql)?;
     let dialect = GenericDialect {};
     let parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
     let mut kp = KalamParser { p: parser, sql };

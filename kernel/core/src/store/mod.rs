@@ -113,6 +113,7 @@ pub struct HotStore {
     codec: Arc<dyn Codec>,
     writers: writer::Writers,
     options: StoreOptions,
+    undecodable: std::sync::atomic::AtomicU64,
 }
 
 impl HotStore {
@@ -158,6 +159,7 @@ impl HotStore {
             codec,
             writers,
             options,
+            undecodable: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -210,22 +212,18 @@ impl HotStore {
         Ok(())
     }
 
-    /// Drops a column family and its data, if present.
-    pub fn drop_cf(&self, name: &str) -> Result<()> {
-        if self.db.cf_handle(name).is_some() {
-            self.db.drop_cf(name)?;
-        }
-        Ok(())
+    /// Drops a column family and its data, if present. The writer owning the family does it
+    /// between two group commits, so no batch in flight still names the family (a batch
+    /// naming a dropped family had left RocksDB refusing every later write).
+    pub async fn drop_cf(&self, name: &str) -> Result<()> {
+        let writer = Self::writer_of_cf(name)?;
+        self.writers.submit_drop_cf(writer, name.to_string()).await
     }
 
-    /// Sends a command to a writer and waits until it is durable (in the WAL).
-    pub async fn submit(&self, writer: WriterId, write: TableWrite) -> Result<WriteOutcome> {
-        self.writers.submit(writer, write).await
-    }
-
-    /// Deletes flushed versions that are still current, through the writer owning `cf`.
-    pub async fn evict(&self, cf: &str, items: Vec<(Vec<u8>, i64)>) -> Result<usize> {
-        let writer = if let Some(rest) = cf.strip_prefix("user.s") {
+    /// The writer that owns a column family: its user shard, the shared writer, or the
+    /// system writer.
+    fn writer_of_cf(cf: &str) -> Result<WriterId> {
+        Ok(if let Some(rest) = cf.strip_prefix("user.s") {
             let shard: u32 = rest
                 .split('.')
                 .next()
@@ -236,7 +234,17 @@ impl HotStore {
             WriterId::Shared
         } else {
             WriterId::System
-        };
+        })
+    }
+
+    /// Sends a command to a writer and waits until it is durable (in the WAL).
+    pub async fn submit(&self, writer: WriterId, write: TableWrite) -> Result<WriteOutcome> {
+        self.writers.submit(writer, write).await
+    }
+
+    /// Deletes flushed versions that are still current, through the writer owning `cf`.
+    pub async fn evict(&self, cf: &str, items: Vec<(Vec<u8>, i64)>) -> Result<usize> {
+        let writer = Self::writer_of_cf(cf)?;
         self.writers
             .submit_evict(writer, cf.to_string(), items)
             .await
@@ -259,13 +267,46 @@ impl HotStore {
     }
 
     /// Every row whose key starts with `prefix`, in key order. Tombstones included.
+    ///
+    /// A value the codec cannot decode is logged and skipped, never an error: one bad value
+    /// must not make a whole partition unreadable (or unflushable: a skipped row is neither
+    /// flushed nor evicted, so it stays on disk for an operator to look at).
     pub fn scan_rows(&self, cf: &str, prefix: &[u8]) -> Result<Vec<(Vec<u8>, StoredRow)>> {
         let mut out = Vec::new();
         self.for_each_prefix(cf, prefix, |key, value| {
-            out.push((key.to_vec(), decode_row(self.codec.as_ref(), value)?));
+            match decode_row(self.codec.as_ref(), value) {
+                Ok(row) => out.push((key.to_vec(), row)),
+                Err(err) => {
+                    self.undecodable
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::error!(
+                        "skipping an undecodable row in {cf} (key {}): {err}",
+                        crate::value::hex(key)
+                    );
+                }
+            }
             Ok(true)
         })?;
         Ok(out)
+    }
+
+    /// Group commits that panicked since start (each was answered with errors and its writer
+    /// went on with the next group).
+    pub fn writer_panics(&self) -> u64 {
+        self.writers
+            .panics
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Shard writer threads that have stopped (a store with one cannot take writes for its
+    /// shard: `/health` reports it).
+    pub fn stopped_writers(&self) -> usize {
+        self.writers.stopped()
+    }
+
+    /// Rows skipped by scans because the codec could not decode them, since start.
+    pub fn undecodable_rows(&self) -> u64 {
+        self.undecodable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Raw system records under a prefix.

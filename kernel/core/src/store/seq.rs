@@ -41,6 +41,11 @@ impl SeqGenerator {
         }
     }
 
+    /// Makes every later id greater than `floor` (the largest id issued before a restart).
+    pub fn raise_floor(&self, floor: i64) {
+        self.last.fetch_max(floor, Ordering::AcqRel);
+    }
+
     /// Milliseconds since the Unix epoch at which `seq` was issued.
     pub fn unix_millis(seq: i64) -> i64 {
         (seq >> 22) + EPOCH_MS
@@ -62,5 +67,15 @@ mod tests {
         }
         let ms = SeqGenerator::unix_millis(prev);
         assert!(ms > EPOCH_MS);
+    }
+
+    #[test]
+    fn a_floor_from_the_future_keeps_ids_above_it() {
+        // As after a restart whose clock went back an hour.
+        let generator = SeqGenerator::new(1);
+        let floor = generator.next() + (3_600_000 << 22);
+        generator.raise_floor(floor);
+        assert!(generator.next() > floor);
+        assert!(generator.next() > floor + 1);
     }
 }

@@ -106,6 +106,8 @@ pub enum Command {
     Raw(Vec<RawOp>, oneshot::Sender<Result<()>>),
     /// Deletes flushed versions `(key, _seq)` that are still current; answers how many.
     Evict(String, Vec<(Vec<u8>, i64)>, oneshot::Sender<Result<usize>>),
+    /// Drops a column family, after the commands before it are committed.
+    DropCf(String, oneshot::Sender<Result<()>>),
 }
 
 enum Reply {
@@ -120,6 +122,8 @@ enum Reply {
 
 pub(super) struct Writers {
     senders: parking_lot::RwLock<Vec<Sender<Command>>>,
+    /// Group commits that panicked (each answered with errors; the writer went on).
+    pub(super) panics: Arc<std::sync::atomic::AtomicU64>,
     handles: Mutex<Vec<JoinHandle<()>>>,
     user_shards: u32,
 }
@@ -132,13 +136,17 @@ impl Writers {
         feed: Arc<ChangeFeed>,
     ) -> Self {
         let seq = Arc::new(SeqGenerator::new(1));
+        seq.raise_floor(persisted_seq_high_water(&db));
         let count = options.user_shards as usize + 2;
+        let panics = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let mut senders = Vec::with_capacity(count);
         let mut handles = Vec::with_capacity(count);
         for index in 0..count {
             let (tx, rx) = crossbeam_channel::unbounded();
             senders.push(tx);
             let worker = ShardWorker {
+                index,
+                panics: panics.clone(),
                 db: db.clone(),
                 codec: codec.clone(),
                 seq: seq.clone(),
@@ -156,6 +164,7 @@ impl Writers {
             }
         }
         Self {
+            panics,
             senders: parking_lot::RwLock::new(senders),
             handles: Mutex::new(handles),
             user_shards: options.user_shards,
@@ -207,6 +216,28 @@ impl Writers {
             .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
     }
 
+    pub(super) async fn submit_drop_cf(&self, writer: WriterId, cf: String) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.sender(writer)?
+            .send(Command::DropCf(cf, tx))
+            .map_err(|_| KalamError::Internal("the shard writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
+    }
+
+    /// Writer threads that have ended while the store is open (none unless something is badly
+    /// wrong: a panic inside a group is caught and the writer goes on).
+    pub(super) fn stopped(&self) -> usize {
+        if self.senders.read().is_empty() {
+            return 0;
+        }
+        self.handles
+            .lock()
+            .iter()
+            .filter(|h| h.is_finished())
+            .count()
+    }
+
     /// Closes the queues and waits for every writer to finish what was queued.
     pub(super) fn shutdown(&self) {
         self.senders.write().clear();
@@ -219,7 +250,45 @@ impl Writers {
     }
 }
 
+/// The key under which a writer records the largest `_seq` it has committed.
+fn seq_high_water_key(writer: usize) -> Vec<u8> {
+    let mut key = SEQ_HIGH_WATER_PREFIX.to_vec();
+    key.extend_from_slice(&(writer as u32).to_be_bytes());
+    key
+}
+
+const SEQ_HIGH_WATER_PREFIX: &[u8] = b"seq_high_water/";
+
+/// The largest `_seq` any writer committed before (0 in a new store). Every group commit
+/// records its writer's largest `_seq` in the same WriteBatch, so this is exact after a crash,
+/// and `_seq` never goes backwards across restarts even if the wall clock does.
+fn persisted_seq_high_water(db: &Db) -> i64 {
+    let Some(meta) = db.cf_handle(super::keys::CF_META) else {
+        return 0;
+    };
+    let mut iter = db.raw_iterator_cf(&meta);
+    iter.seek(SEQ_HIGH_WATER_PREFIX);
+    let mut high = 0;
+    while iter.valid() {
+        let (Some(key), Some(value)) = (iter.key(), iter.value()) else {
+            break;
+        };
+        if !key.starts_with(SEQ_HIGH_WATER_PREFIX) {
+            break;
+        }
+        if let Ok(bytes) = <[u8; 8]>::try_from(value) {
+            high = high.max(i64::from_be_bytes(bytes));
+        }
+        iter.next();
+    }
+    high
+}
+
 struct ShardWorker {
+    /// Position among the writers (names its `_seq` high-water key).
+    index: usize,
+    /// Groups that panicked, all writers together.
+    panics: Arc<std::sync::atomic::AtomicU64>,
     db: Arc<Db>,
     codec: Arc<dyn Codec>,
     seq: Arc<SeqGenerator>,
@@ -235,14 +304,49 @@ impl ShardWorker {
     fn run(self, rx: Receiver<Command>) {
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(self.sync);
-        while let Ok(first) = rx.recv() {
+        let mut next: Option<Command> = None;
+        loop {
+            let first = match next.take() {
+                Some(cmd) => cmd,
+                None => match rx.recv() {
+                    Ok(cmd) => cmd,
+                    Err(_) => break,
+                },
+            };
+            if let Command::DropCf(cf, tx) = first {
+                let _ = tx.send(self.drop_cf(&cf));
+                continue;
+            }
             let mut commands = vec![first];
             while commands.len() < self.max_batch {
                 match rx.try_recv() {
+                    // A drop waits for the group before it to commit.
+                    Ok(cmd @ Command::DropCf(..)) => {
+                        next = Some(cmd);
+                        break;
+                    }
                     Ok(cmd) => commands.push(cmd),
                     Err(_) => break,
                 }
             }
+            // A panic inside one group (a codec bug, say) must not stop the shard: the group's
+            // commands are answered with an error (their reply channels drop), the count goes
+            // to /health, and the writer goes on with the next group.
+            let group = std::panic::AssertUnwindSafe(|| self.commit_group(commands, &write_opts));
+            if std::panic::catch_unwind(group).is_err() {
+                self.panics
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(
+                    "shard writer {} panicked in a group commit; restarted",
+                    self.index
+                );
+            }
+        }
+    }
+
+    /// Stages, commits and answers one group of commands.
+    fn commit_group(&self, commands: Vec<Command>, write_opts: &WriteOptions) {
+        {
             let mut batch = WriteBatch::default();
             let mut overlay = Overlay::new();
             let mut replies = Vec::with_capacity(commands.len());
@@ -270,12 +374,18 @@ impl ShardWorker {
                             let _ = tx.send(Err(err));
                         }
                     },
+                    Command::DropCf(_, tx) => {
+                        let _ = tx.send(Err(KalamError::Internal(
+                            "a column family drop was grouped with writes".into(),
+                        )));
+                    }
                 }
             }
             let result = if batch.is_empty() {
                 Ok(())
             } else {
-                self.db.write_opt(batch, &write_opts)
+                self.record_seq_high_water(&replies, &mut batch);
+                self.db.write_opt(batch, write_opts)
             };
             match result {
                 Ok(()) => {
@@ -321,6 +431,28 @@ impl ShardWorker {
                 }
             }
         }
+    }
+
+    /// Adds this writer's largest `_seq` of the group to the batch (see
+    /// [`persisted_seq_high_water`]).
+    fn record_seq_high_water(&self, replies: &[Reply], batch: &mut WriteBatch) {
+        let high = replies
+            .iter()
+            .filter_map(|r| match r {
+                Reply::Rows(_, outcome, _) => outcome.written.iter().map(|w| w.seq).max(),
+                _ => None,
+            })
+            .max();
+        if let (Some(high), Some(meta)) = (high, self.db.cf_handle(super::keys::CF_META)) {
+            batch.put_cf(&meta, seq_high_water_key(self.index), high.to_be_bytes());
+        }
+    }
+
+    fn drop_cf(&self, cf: &str) -> Result<()> {
+        if self.db.cf_handle(cf).is_some() {
+            self.db.drop_cf(cf)?;
+        }
+        Ok(())
     }
 
     fn current(&self, overlay: &Overlay, cf: &str, key: &[u8]) -> Result<Option<StoredRow>> {

@@ -1,0 +1,28 @@
+//! Fault injection for crash and failure tests: `KALAMDB_FAILPOINT=<name>` (read once at first
+//! use) arms one named point. The real server binary is what the tests start, so the points
+//! are compiled in; unarmed, a point costs one load of a cached value.
+//!
+//! Points: `flush.after_segment`, `flush.after_manifest` (abort the process there),
+//! `http.sql.panic` (the SQL handler panics, to prove a panic is answered as a 500).
+
+use std::sync::OnceLock;
+
+fn armed() -> Option<&'static str> {
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    ARMED
+        .get_or_init(|| std::env::var("KALAMDB_FAILPOINT").ok())
+        .as_deref()
+}
+
+/// True when the point `name` is armed.
+pub fn hit(name: &str) -> bool {
+    armed() == Some(name)
+}
+
+/// Aborts the process (as a crash would) when the point `name` is armed.
+pub fn abort_at(name: &str) {
+    if hit(name) {
+        tracing::error!("failpoint {name}: aborting");
+        std::process::abort();
+    }
+}

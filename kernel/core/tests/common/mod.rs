@@ -1,0 +1,97 @@
+//! An engine without a front end for kernel tests: a JSON codec and a filesystem storage local
+//! to the tests (the plugin crates would bring a second copy of the kernel), and helpers to
+//! run SQL as root.
+#![allow(dead_code)]
+
+use kalamdb_core::error::{KalamError, Result};
+use kalamdb_core::object_store::ObjectStore;
+use kalamdb_core::object_store::local::LocalFileSystem;
+use kalamdb_core::plugin::codec::DecodeFn;
+use kalamdb_core::plugin::{Codec, Registry, StorageBackend, StorageBackendFactory, StorageConfig};
+use kalamdb_core::{Engine, EngineConfig, Session};
+use kalamdb_types::{Role, UserId};
+use std::sync::Arc;
+
+pub struct TestJson;
+
+impl Codec for TestJson {
+    fn name(&self) -> &str {
+        "json"
+    }
+    fn content_type(&self) -> &str {
+        "application/json"
+    }
+    fn encode_erased(&self, value: &dyn erased_serde::Serialize) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        value
+            .erased_serialize(&mut <dyn erased_serde::Serializer>::erase(&mut ser))
+            .map_err(KalamError::internal)?;
+        Ok(out)
+    }
+    fn decode_erased(&self, bytes: &[u8], visit: &mut DecodeFn<'_>) -> Result<()> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de)).map_err(KalamError::internal)
+    }
+}
+
+/// The `filesystem` storage type over object_store's `LocalFileSystem`.
+pub struct TestFs;
+
+struct TestFsBackend(Arc<dyn ObjectStore>);
+
+impl StorageBackend for TestFsBackend {
+    fn storage_type(&self) -> &str {
+        "filesystem"
+    }
+    fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.0.clone()
+    }
+}
+
+impl StorageBackendFactory for TestFs {
+    fn storage_type(&self) -> &str {
+        "filesystem"
+    }
+    fn validate(&self, _config: &StorageConfig) -> Result<()> {
+        Ok(())
+    }
+    fn create(&self, config: &StorageConfig) -> Result<Arc<dyn StorageBackend>> {
+        std::fs::create_dir_all(&config.base_directory).map_err(KalamError::storage)?;
+        let store = LocalFileSystem::new_with_prefix(&config.base_directory)
+            .map_err(KalamError::storage)?;
+        Ok(Arc::new(TestFsBackend(Arc::new(store))))
+    }
+}
+
+/// An engine on `dir` with root's password `pw`.
+pub async fn engine(dir: &std::path::Path) -> Arc<Engine> {
+    let mut registry = Registry::new();
+    registry.register_codec(Arc::new(TestJson)).expect("codec");
+    registry
+        .register_storage(Arc::new(TestFs))
+        .expect("storage");
+    let config = EngineConfig {
+        data_dir: dir.to_path_buf(),
+        bcrypt_cost: 4,
+        root_password: Some("pw".into()),
+        ..EngineConfig::default()
+    };
+    Engine::open(config, registry).await.expect("engine")
+}
+
+pub fn root() -> Session {
+    Session::new(UserId::new("root"), Role::System)
+}
+
+/// Runs SQL that must succeed; its first result.
+pub async fn run(
+    engine: &Engine,
+    session: &mut Session,
+    sql: &str,
+) -> kalamdb_types::wire::QueryResult {
+    match engine.execute_sql(session, sql, Vec::new()).await {
+        Ok(mut results) => results.remove(0),
+        Err(e) => panic!("{sql}: {e:?}"),
+    }
+}
