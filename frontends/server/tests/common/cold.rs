@@ -45,6 +45,11 @@ impl Cold {
         })
     }
 
+    /// The S3 server behind the storage (`None` for `local`).
+    pub fn s3_server(&mut self) -> Option<&mut S3Server> {
+        self._s3.as_mut().map(|(s3, _)| s3)
+    }
+
     /// A `WITH (...)` clause with the table options given plus this storage.
     pub fn with(&self, options: &[&str]) -> String {
         let mut all: Vec<String> = options.iter().map(|o| o.to_string()).collect();

@@ -84,6 +84,48 @@ impl S3Server {
         panic!("s3s-fs did not start");
     }
 
+    /// Stops the server (its files stay), as an outage would.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port and files, after [`Self::stop`].
+    pub fn restart(&mut self) {
+        self.stop();
+        let binary = find_binary().expect("s3s-fs");
+        let port = self
+            .endpoint
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            self.child = Command::new(&binary)
+                .args(["--host", "127.0.0.1", "--port", &port])
+                .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+                .arg(&self.root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn s3s-fs");
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(2) {
+                if TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
+                    return;
+                }
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break; // the port is not free yet: try again
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        panic!("s3s-fs did not start again on port {port}");
+    }
+
     /// The folder holding the bucket's objects.
     pub fn bucket_dir(&self) -> PathBuf {
         self.root.join(BUCKET)

@@ -3,6 +3,8 @@
 //! run SQL as root.
 #![allow(dead_code)]
 
+pub mod faulty;
+
 use kalamdb_core::error::{KalamError, Result};
 use kalamdb_core::object_store::ObjectStore;
 use kalamdb_core::object_store::local::LocalFileSystem;
@@ -35,8 +37,12 @@ impl Codec for TestJson {
     }
 }
 
-/// The `filesystem` storage type over object_store's `LocalFileSystem`.
-pub struct TestFs;
+/// The `filesystem` storage type over object_store's `LocalFileSystem`, behind a
+/// fault-injecting wrapper when `faults` is set.
+#[derive(Default)]
+pub struct TestFs {
+    pub faults: Option<faulty::Faults>,
+}
 
 struct TestFsBackend(Arc<dyn ObjectStore>);
 
@@ -58,18 +64,35 @@ impl StorageBackendFactory for TestFs {
     }
     fn create(&self, config: &StorageConfig) -> Result<Arc<dyn StorageBackend>> {
         std::fs::create_dir_all(&config.base_directory).map_err(KalamError::storage)?;
-        let store = LocalFileSystem::new_with_prefix(&config.base_directory)
-            .map_err(KalamError::storage)?;
-        Ok(Arc::new(TestFsBackend(Arc::new(store))))
+        let store: Arc<dyn ObjectStore> = Arc::new(
+            LocalFileSystem::new_with_prefix(&config.base_directory)
+                .map_err(KalamError::storage)?,
+        );
+        let store = match &self.faults {
+            Some(faults) => Arc::new(faulty::FaultyStore {
+                inner: store,
+                faults: faults.clone(),
+            }) as Arc<dyn ObjectStore>,
+            None => store,
+        };
+        Ok(Arc::new(TestFsBackend(store)))
     }
 }
 
 /// An engine on `dir` with root's password `pw`.
 pub async fn engine(dir: &std::path::Path) -> Arc<Engine> {
+    engine_with_faults(dir, None).await
+}
+
+/// [`engine`], its `local` storage failing when `faults` says so.
+pub async fn engine_with_faults(
+    dir: &std::path::Path,
+    faults: Option<faulty::Faults>,
+) -> Arc<Engine> {
     let mut registry = Registry::new();
     registry.register_codec(Arc::new(TestJson)).expect("codec");
     registry
-        .register_storage(Arc::new(TestFs))
+        .register_storage(Arc::new(TestFs { faults }))
         .expect("storage");
     let config = EngineConfig {
         data_dir: dir.to_path_buf(),
