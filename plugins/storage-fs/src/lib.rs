@@ -29,6 +29,22 @@ impl StorageBackend for FsBackend {
             KalamError::Storage(format!("cannot create '{}': {e}", self.root.display()))
         })
     }
+
+    /// fsync of the file, then of its directory (the rename that put it there is only durable
+    /// once the directory is).
+    fn sync(&self, location: &object_store::path::Path) -> Result<()> {
+        let file = self.root.join(location.as_ref());
+        let fsync = |path: &std::path::Path| {
+            std::fs::File::open(path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| KalamError::Storage(format!("cannot fsync '{}': {e}", path.display())))
+        };
+        fsync(&file)?;
+        match file.parent() {
+            Some(dir) => fsync(dir),
+            None => Ok(()),
+        }
+    }
 }
 
 pub struct FsFactory;
