@@ -21,6 +21,8 @@ fn claims(sub: &str, role: &str, kind: TokenKind, exp_offset: i64) -> Claims {
         // As a token of a version before tokens named their account.
         account: 0,
         generation: 0,
+        session: None,
+        rotation: 0,
     }
 }
 

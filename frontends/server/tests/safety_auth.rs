@@ -202,3 +202,66 @@ async fn listings_show_a_plain_user_only_what_it_may_read() {
         vec!["board", "notes", "secret"]
     );
 }
+
+/// Logs in; (access, refresh).
+async fn login_pair(server: &Server, user: &str, password: &str) -> (String, String) {
+    let (status, body) = server
+        .post(
+            "/v1/api/auth/login",
+            None,
+            json!({"user": user, "password": password}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let token = |k: &str| body[k].as_str().unwrap_or_default().to_string();
+    (token("access_token"), token("refresh_token"))
+}
+
+#[tokio::test]
+async fn a_replayed_refresh_token_ends_its_session_and_logout_revokes_its_tokens() {
+    let server = Server::start().await;
+    let root = server.root().await;
+    let other_session = server.user(&root, "rita", "user").await;
+    let (access1, refresh1) = login_pair(&server, "rita", "pw-rita").await;
+    server.ok(&access1, "SELECT 1").await;
+    // Refresh rotates: the new pair works.
+    let (status, body) = server
+        .post("/v1/api/auth/refresh", Some(&refresh1), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let access2 = body["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let refresh2 = body["refresh_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    server.ok(&access2, "SELECT 1").await;
+    // The old refresh token again: reuse, the whole session ends.
+    let (status, body) = server
+        .post("/v1/api/auth/refresh", Some(&refresh1), json!({}))
+        .await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.to_string().contains("already used"), "{body}");
+    assert_eq!(server.sql(&access2, "SELECT 1").await.0, 401);
+    let (status, _) = server
+        .post("/v1/api/auth/refresh", Some(&refresh2), json!({}))
+        .await;
+    assert_eq!(status, 401);
+    // Other sessions of the account are not affected.
+    server.ok(&other_session, "SELECT 1").await;
+    // Logout ends the session of the token it is given, and only that one.
+    let (access3, refresh3) = login_pair(&server, "rita", "pw-rita").await;
+    let (status, body) = server
+        .post("/v1/api/auth/logout", Some(&access3), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["message"], "Logged out successfully");
+    assert_eq!(server.sql(&access3, "SELECT 1").await.0, 401);
+    let (status, _) = server
+        .post("/v1/api/auth/refresh", Some(&refresh3), json!({}))
+        .await;
+    assert_eq!(status, 401);
+    server.ok(&other_session, "SELECT 1").await;
+}

@@ -132,7 +132,17 @@ pub async fn login(
         .await;
     match outcome {
         Ok(user) => {
-            let tokens = state.engine.issue_tokens(&user);
+            let tokens = match state.engine.start_session(&user).await {
+                Ok(tokens) => tokens,
+                Err(e) => {
+                    tracing::error!("cannot open a session for {}: {e}", user.user_id);
+                    return auth_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal_error",
+                        "internal error; see the server log",
+                    );
+                }
+            };
             token_response(&user, tokens)
         }
         Err(LoginError::InvalidCredentials) => auth_error(
@@ -173,16 +183,26 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Respo
             "Missing refresh token",
         );
     };
-    match state.engine.authenticate(&token, TokenKind::Refresh) {
-        Ok(user) => {
-            let tokens = state.engine.issue_tokens(&user);
-            token_response(&user, tokens)
-        }
+    match state.engine.refresh_session(&token).await {
+        Ok((user, tokens)) => token_response(&user, tokens),
         Err(e) => auth_error(StatusCode::UNAUTHORIZED, "unauthorized", e.message()),
     }
 }
 
-pub async fn logout() -> Response {
+/// Clears the cookies and ends the session of the token sent (Bearer or cookie), if any: its
+/// access and refresh tokens stop working.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let sent = [
+        match credential(&headers) {
+            Credential::Bearer(t) => Some(t),
+            _ => None,
+        },
+        cookie(&headers, REFRESH_COOKIE),
+        cookie(&headers, AUTH_COOKIE),
+    ];
+    for token in sent.into_iter().flatten() {
+        state.engine.end_session(&token).await;
+    }
     let mut response =
         Json(serde_json::json!({"message": "Logged out successfully"})).into_response();
     let headers = response.headers_mut();

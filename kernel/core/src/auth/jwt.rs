@@ -31,6 +31,12 @@ pub struct Claims {
     /// The account's token generation when issued (see `UserRecord::token_generation`).
     #[serde(default, rename = "gen")]
     pub generation: u32,
+    /// The login session the token belongs to (`None` in tokens of older versions).
+    #[serde(default, rename = "sid", skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// Refresh tokens: which rotation of the session's refresh token this is.
+    #[serde(default, rename = "rot")]
+    pub rotation: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +47,8 @@ pub enum TokenError {
     WrongKind,
     /// Well signed, but its account was dropped or its tokens were revoked.
     Revoked,
+    /// A refresh token that was already exchanged came back: its session is ended.
+    Reused,
 }
 
 impl TokenError {
@@ -51,6 +59,9 @@ impl TokenError {
             TokenError::Expired => "Token expired",
             TokenError::WrongKind => "Invalid token type",
             TokenError::Revoked => "Token revoked",
+            TokenError::Reused => {
+                "Refresh token already used: the session was ended for safety; log in again"
+            }
         }
     }
 }
@@ -133,6 +144,8 @@ mod tests {
             token_type: kind,
             account: 0,
             generation: 0,
+            session: None,
+            rotation: 0,
         }
     }
 

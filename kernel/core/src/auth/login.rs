@@ -89,34 +89,6 @@ impl Engine {
         }
     }
 
-    pub fn issue_tokens(&self, user: &UserRecord) -> TokenPair {
-        let now = chrono::Utc::now().timestamp();
-        let access_ttl = (self.config.jwt_expiry_hours.max(1) * 3600) as i64;
-        let refresh_ttl = access_ttl * 7;
-        let claims = |kind, exp| Claims {
-            sub: user.user_id.to_string(),
-            iss: jwt::ISSUER.into(),
-            exp,
-            iat: now,
-            role: user.role.to_string(),
-            token_type: kind,
-            account: user.created_at,
-            generation: user.token_generation,
-        };
-        TokenPair {
-            access_token: jwt::sign(
-                &claims(TokenKind::Access, now + access_ttl),
-                &self.jwt_secret,
-            ),
-            refresh_token: jwt::sign(
-                &claims(TokenKind::Refresh, now + refresh_ttl),
-                &self.jwt_secret,
-            ),
-            expires_at: now + access_ttl,
-            refresh_expires_at: now + refresh_ttl,
-        }
-    }
-
     /// The live user behind a token of `kind`; the role comes from the catalog, not the token.
     ///
     /// A token is refused once its account is gone: dropped, or dropped and created again under
@@ -133,6 +105,18 @@ impl Engine {
         token: &str,
         kind: TokenKind,
     ) -> Result<(UserRecord, i64), TokenError> {
+        self.verify_token(token, kind)
+            .map(|(user, claims)| (user, claims.exp))
+    }
+
+    /// The account behind a token and the token's claims, with every check of
+    /// [`Self::authenticate`]: signature, expiry, kind, account, generation, and that its
+    /// login session is still open.
+    pub(crate) fn verify_token(
+        &self,
+        token: &str,
+        kind: TokenKind,
+    ) -> Result<(UserRecord, Claims), TokenError> {
         let now = chrono::Utc::now().timestamp();
         let claims = jwt::verify(token, &self.jwt_secret, kind, now)?;
         let user = self
@@ -148,7 +132,12 @@ impl Engine {
         if !same_account || claims.generation != user.token_generation {
             return Err(TokenError::Revoked);
         }
-        Ok((user, claims.exp))
+        if let Some(sid) = &claims.session
+            && !user.sessions.iter().any(|g| &g.id == sid)
+        {
+            return Err(TokenError::Revoked);
+        }
+        Ok((user, claims))
     }
 
     /// A session for an authenticated user.

@@ -187,6 +187,20 @@ pub struct UserRecord {
     /// refused.
     #[serde(default)]
     pub token_generation: u32,
+    /// Open login sessions (see `auth::sessions`): a token naming a session not listed here
+    /// was logged out, evicted or caught being replayed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<SessionGrant>,
+}
+
+/// One login session: its refresh tokens rotate, and only the latest may be used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionGrant {
+    pub id: String,
+    /// How many times the session's refresh token was exchanged.
+    pub rotation: u32,
+    /// When the session's current refresh token expires (Unix seconds).
+    pub expires_at: i64,
 }
 
 impl UserRecord {
@@ -212,6 +226,7 @@ impl UserRecord {
             locked_until: None,
             last_login_at: None,
             token_generation: 0,
+            sessions: Vec::new(),
         }
     }
 
