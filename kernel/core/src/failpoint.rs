@@ -2,8 +2,10 @@
 //! use) arms one named point. The real server binary is what the tests start, so the points
 //! are compiled in; unarmed, a point costs one load of a cached value.
 //!
-//! Points: `flush.after_segment`, `flush.after_manifest` (abort the process there),
-//! `http.sql.panic` (the SQL handler panics, to prove a panic is answered as a 500).
+//! Points that abort the process there: `flush.after_segment`, `flush.after_manifest`,
+//! `compact.after_segment`, `compact.after_manifest` (before the old segments are deleted),
+//! `drop.after_job`, `drop.after_catalog`, `drop.after_column_families`. And
+//! `http.sql.panic`: the SQL handler panics, to prove a panic is answered as a 500.
 
 use std::sync::OnceLock;
 

@@ -51,8 +51,16 @@ fn sql_soup() -> impl Strategy<Value = String> {
     proptest::collection::vec(pieces, 0..40).prop_map(|p| p.concat())
 }
 
+/// `PROPTEST_CASES` when set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn the_parser_never_panics_on_sql_like_text(sql in sql_soup()) {

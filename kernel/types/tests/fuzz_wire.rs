@@ -37,8 +37,16 @@ fn json_soup() -> impl Strategy<Value = String> {
     proptest::collection::vec(pieces, 0..40).prop_map(|p| p.concat())
 }
 
+/// `PROPTEST_CASES` when set, else `default`.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(3000), ..ProptestConfig::default() })]
 
     #[test]
     fn request_bodies_never_panic(body in json_soup(), raw in any::<Vec<u8>>()) {

@@ -1,6 +1,8 @@
 //! The mixed load: each worker is a user writing and reading its own partition of a USER
-//! table (INSERT, UPDATE, DELETE, point and range reads) and the public SHARED table; one in
-//! sixteen requests is a flush. Latencies go to the current sample window.
+//! table (INSERT, UPDATE, DELETE, point and range reads, an aggregate) and the public SHARED
+//! table; one in sixteen requests is a flush (root). Inserts and deletes balance, so the data
+//! stays the same size. Latencies go to the current sample window (flushes are counted, not
+//! timed: they only start a job).
 
 use crate::server::ROOT_PASSWORD;
 use serde_json::{Value, json};
@@ -23,9 +25,11 @@ pub struct Stats {
 }
 
 impl Stats {
-    fn record(&self, millis: f64, status: u16, body: &Value) {
+    fn record(&self, millis: Option<f64>, status: u16, body: &Value) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        lock(&self.window).push(millis);
+        if let Some(ms) = millis {
+            lock(&self.window).push(ms);
+        }
         match status {
             200 => {}
             429 => {
@@ -156,42 +160,56 @@ pub fn spawn_workers(
         .collect()
 }
 
+/// Rows each worker keeps in its partition once warmed up: inserts and deletes balance, so the
+/// load at the end of a soak is the load after warm-up and growth means a leak.
+const STEADY_ROWS: i64 = 300;
+
 async fn work(setup: &Setup, worker: usize, stats: &Stats, deadline: Instant) {
     let token = &setup.users[worker];
     let mut next_id: i64 = 0;
-    let mut step: u64 = 0;
+    let mut step: i64 = 0;
     while Instant::now() < deadline {
         step += 1;
-        let id = (step as i64 * 7919) % (next_id.max(1));
-        let shared_id = (worker as i64) << 40 | step as i64;
-        let (sql, who) = match step % 16 {
-            0 => ("STORAGE FLUSH TABLE soak.notes".to_string(), &setup.root),
-            1 | 2 | 3 | 4 => {
-                next_id += 1;
-                (
-                    format!("INSERT INTO soak.notes VALUES ({next_id}, 'note {step}', {step}.5)"),
-                    token,
+        // A recent row (it may have been deleted meanwhile: then nothing matches).
+        let id = next_id - (step * 7919) % STEADY_ROWS.min(next_id.max(1));
+        let board = |s: i64| ((worker as i64) << 40) | s;
+        let sql = match step % 16 {
+            0 => {
+                let flush = "STORAGE FLUSH TABLE soak.notes";
+                let (status, body) = post(
+                    &setup.http,
+                    &setup.url,
+                    Some(&setup.root),
+                    json!({"sql": flush}),
                 )
+                .await;
+                stats.record(None, status, &body);
+                continue;
             }
-            5 | 6 => (
-                format!("UPDATE soak.notes SET body = 'edited {step}' WHERE id = {id}"),
-                token,
+            1..=3 => {
+                next_id += 1;
+                format!("INSERT INTO soak.notes VALUES ({next_id}, 'note {step}', {step}.5)")
+            }
+            4 | 5 => format!("UPDATE soak.notes SET body = 'edited {step}' WHERE id = {id}"),
+            6..=8 => format!(
+                "DELETE FROM soak.notes WHERE id = {}",
+                next_id - STEADY_ROWS
             ),
-            7 => (format!("DELETE FROM soak.notes WHERE id = {id}"), token),
-            8 | 9 | 10 => (format!("SELECT * FROM soak.notes WHERE id = {id}"), token),
-            11 | 12 => (
-                "SELECT id, body FROM soak.notes ORDER BY id DESC LIMIT 20".to_string(),
-                token,
+            9 | 10 => format!("SELECT * FROM soak.notes WHERE id = {id}"),
+            11 | 12 => "SELECT id, body FROM soak.notes ORDER BY id DESC LIMIT 20".to_string(),
+            13 => format!("INSERT INTO soak.board VALUES ({}, 'post')", board(step)),
+            14 => format!(
+                "DELETE FROM soak.board WHERE id = {}",
+                board(step - 1 - 16 * STEADY_ROWS)
             ),
-            13 => (
-                format!("INSERT INTO soak.board VALUES ({shared_id}, 'post')"),
-                token,
-            ),
-            14 => ("SELECT COUNT(*) FROM soak.board".to_string(), token),
-            _ => ("SELECT COUNT(*), AVG(n) FROM soak.notes".to_string(), token),
+            _ => "SELECT COUNT(*), AVG(n) FROM soak.notes".to_string(),
         };
         let started = Instant::now();
-        let (status, body) = post(&setup.http, &setup.url, Some(who), json!({"sql": sql})).await;
-        stats.record(started.elapsed().as_secs_f64() * 1000.0, status, &body);
+        let (status, body) = post(&setup.http, &setup.url, Some(token), json!({"sql": sql})).await;
+        stats.record(
+            Some(started.elapsed().as_secs_f64() * 1000.0),
+            status,
+            &body,
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::error::{KalamError, Result};
 use crate::store::seq::SeqGenerator;
 use crate::value::StoredRow;
-use kalamdb_types::{TableId, TableType, UserId};
+use kalamdb_types::{TableId, TableType};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
 use std::collections::HashMap;
@@ -31,17 +31,8 @@ impl Engine {
                 "STREAM table {table} has no cold files to compact"
             )));
         }
-        let partitions: Vec<Option<UserId>> = match entry.def.table_type {
-            TableType::User => self
-                .catalog
-                .users()
-                .into_iter()
-                .map(|u| Some(u.user_id))
-                .collect(),
-            _ => vec![None],
-        };
         let mut compacted = 0;
-        for user in partitions {
+        for user in self.cold.partitions(&entry.def) {
             let loc = self.cold.cold_location(&entry.def, user.as_ref())?;
             let manifest = self.cold.read_manifest(&loc).await?;
             if manifest.segments.len() < 2 || manifest.segments.len() <= min_segments {
@@ -93,7 +84,9 @@ impl Engine {
                 .segments
                 .push(self.cold.write_segment(loc, entry, &kept).await?);
         }
+        crate::failpoint::abort_at("compact.after_segment");
         self.cold.write_manifest(loc, &new_manifest).await?;
+        crate::failpoint::abort_at("compact.after_manifest");
         let store = loc.backend.object_store();
         for old in &manifest.segments {
             let path = Path::from(format!("{}/{}", loc.folder, old.file));

@@ -458,24 +458,30 @@ fn decode_batch(entry: &TableEntry, batch: &RecordBatch, out: &mut Vec<StoredRow
 }
 
 impl ColdStore {
-    /// Deletes a dropped table's cold files: in each partition's folder (every user's, in the
-    /// storage each uses), the segments its manifest lists, the manifest, and what a crashed
-    /// flush or compaction of KalamDB may have left (`seg-*.parquet[.tmp]`,
-    /// `manifest.json.tmp-*`). Nothing else: a storage may point at a directory that holds
-    /// other files. Returns how many objects were deleted.
-    pub async fn delete_table_files(&self, def: &TableDef) -> Result<usize> {
-        let partitions: Vec<Option<UserId>> = match def.table_type {
+    /// The partitions a table may have cold files for: every user's (dropped users' too) for a
+    /// USER table, the one folder of a SHARED table, none for STREAM and SYSTEM tables.
+    pub fn partitions(&self, def: &TableDef) -> Vec<Option<UserId>> {
+        match def.table_type {
             TableType::User => self
                 .catalog
                 .users()
                 .into_iter()
                 .map(|u| Some(u.user_id))
                 .collect(),
-            _ => vec![None],
-        };
+            TableType::Shared => vec![None],
+            TableType::Stream | TableType::System => Vec::new(),
+        }
+    }
+
+    /// Deletes a dropped table's cold files: in each partition's folder (every user's, in the
+    /// storage each uses), the segments its manifest lists, the manifest, and what a crashed
+    /// flush or compaction of KalamDB may have left (`seg-*.parquet[.tmp]`,
+    /// `manifest.json.tmp-*`). Nothing else: a storage may point at a directory that holds
+    /// other files. Returns how many objects were deleted.
+    pub async fn delete_table_files(&self, def: &TableDef) -> Result<usize> {
         let mut deleted = 0;
         self.forget_manifests();
-        for user in partitions {
+        for user in self.partitions(def) {
             let loc = self.cold_location(def, user.as_ref())?;
             deleted += self.delete_folder_files(&loc).await?;
         }

@@ -176,18 +176,8 @@ impl Engine {
     /// The largest integer a column holds in cold storage (0 when none): from the manifests'
     /// key ranges for the primary key, else by reading the segments.
     async fn cold_max_int(&self, entry: &TableEntry, column: &ColumnDef) -> Result<i64> {
-        let partitions: Vec<Option<UserId>> = match entry.def.table_type {
-            TableType::User => self
-                .catalog
-                .users()
-                .into_iter()
-                .map(|u| Some(u.user_id))
-                .collect(),
-            TableType::Shared => vec![None],
-            _ => return Ok(0),
-        };
         let mut max = 0i64;
-        for user in partitions {
+        for user in self.cold.partitions(&entry.def) {
             if column.primary_key {
                 let loc = self.cold.cold_location(&entry.def, user.as_ref())?;
                 for seg in &self.cold.read_manifest(&loc).await?.segments {
