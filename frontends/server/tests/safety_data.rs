@@ -269,10 +269,16 @@ async fn wait_idle(server: &Server, token: &str) {
     panic!("jobs still running");
 }
 
-/// An INSERT of an existing key is refused while a flush moves that key to cold storage.
+/// An INSERT of an existing key is refused while a flush moves that key to cold storage. The
+/// `insert.after_cold_check` failpoint holds each INSERT between its cold check and its write
+/// for 300 ms, and the flush runs inside that window.
 #[tokio::test]
 async fn a_duplicate_key_is_refused_while_its_row_is_being_flushed() {
-    let server = Server::start().await;
+    let server = Server::start_with(Options {
+        extra_env: vec![("KALAMDB_FAILPOINT".into(), "insert.after_cold_check".into())],
+        ..Options::default()
+    })
+    .await;
     let root = server.root().await;
     app(
         &server,
@@ -280,15 +286,16 @@ async fn a_duplicate_key_is_refused_while_its_row_is_being_flushed() {
         "CREATE SHARED TABLE app.k (id INT PRIMARY KEY, v TEXT)",
     )
     .await;
-    for id in 0..30 {
+    for id in 0..4 {
         server
             .ok(&root, &format!("INSERT INTO app.k VALUES ({id}, 'first')"))
             .await;
         let again = format!("INSERT INTO app.k VALUES ({id}, 'second')");
-        let (_, second) = tokio::join!(
-            server.sql(&root, "STORAGE FLUSH TABLE app.k"),
-            server.sql(&root, &again),
-        );
+        let flush_meanwhile = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            flush(&server, &root, "app.k").await
+        };
+        let (second, _) = tokio::join!(server.sql(&root, &again), flush_meanwhile);
         assert_eq!(second.0, 400, "id {id}: {}", second.1);
     }
     wait_idle(&server, &root).await;
@@ -296,7 +303,7 @@ async fn a_duplicate_key_is_refused_while_its_row_is_being_flushed() {
         server
             .rows(&root, "SELECT COUNT(*) FROM app.k WHERE v = 'first'")
             .await,
-        vec![vec![json!("30")]]
+        vec![vec![json!("4")]]
     );
 }
 

@@ -4,8 +4,10 @@
 //!
 //! Points that abort the process there: `flush.after_segment`, `flush.after_manifest`,
 //! `compact.after_segment`, `compact.after_manifest` (before the old segments are deleted),
-//! `drop.after_job`, `drop.after_catalog`, `drop.after_column_families`. And
-//! `http.sql.panic`: the SQL handler panics, to prove a panic is answered as a 500.
+//! `drop.after_job`, `drop.after_catalog`, `drop.after_column_families`. A point that waits:
+//! `insert.after_cold_check` (300 ms between an INSERT's cold duplicate check and its write, to
+//! widen that race for a test). And `http.sql.panic`: the SQL handler panics, to prove a panic
+//! is answered as a 500.
 
 use std::sync::OnceLock;
 
@@ -26,5 +28,12 @@ pub fn abort_at(name: &str) {
     if hit(name) {
         tracing::error!("failpoint {name}: aborting");
         std::process::abort();
+    }
+}
+
+/// Waits 300 ms when the point `name` is armed (widens a race window for a test).
+pub async fn pause_at(name: &str) {
+    if hit(name) {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
 }

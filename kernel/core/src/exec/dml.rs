@@ -391,6 +391,7 @@ impl Engine {
         let no_eviction = gate.evict.read().await;
         self.check_cold_duplicates(&entry, session, &pk_keys)
             .await?;
+        crate::failpoint::pause_at("insert.after_cold_check").await;
         let count = ops.len();
         let outcome = self.write(&entry, session, ops).await?;
         drop(no_eviction);
