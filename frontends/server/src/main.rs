@@ -116,7 +116,11 @@ fn spawn_flush_policies(engine: Arc<kalamdb_core::Engine>) {
     });
 }
 
-/// Deletes audit records older than `days` once an hour (0: keeps them all).
+/// Finished job records `system.jobs` keeps at most.
+const JOBS_KEPT: usize = 10_000;
+
+/// Deletes audit records and finished job records older than `days` once an hour, and finished
+/// job records beyond the newest [`JOBS_KEPT`] (0 days: keeps them all).
 fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
     if days == 0 {
         return;
@@ -130,6 +134,12 @@ fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} audit record(s) older than {days} day(s)"),
                 Err(e) => tracing::warn!("audit pruning failed: {e}"),
+            }
+            // Finished jobs: the same age, and at most JOBS_KEPT records.
+            match engine.prune_jobs(cutoff * 1000, JOBS_KEPT).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("pruned {n} finished job record(s)"),
+                Err(e) => tracing::warn!("job pruning failed: {e}"),
             }
         }
     });

@@ -213,7 +213,8 @@ pub struct LoggingSection {
     /// Statements slower than this many milliseconds are logged as slow queries
     /// (`KALAMDB_SLOW_QUERY_MS`); 0 logs every statement.
     pub slow_query_ms: u64,
-    /// Days `system.audit_log` keeps a record; older ones are deleted hourly. 0: kept forever.
+    /// Days `system.audit_log` keeps a record and `system.jobs` a finished job (at most 10,000
+    /// finished jobs are kept); older ones are deleted hourly. 0: kept forever.
     pub audit_retention_days: u64,
 }
 

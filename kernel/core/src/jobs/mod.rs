@@ -143,6 +143,34 @@ impl Engine {
         all_jobs(&self.store)
     }
 
+    /// Deletes records of finished jobs that ended before `before_micros`, and the oldest
+    /// finished ones beyond the newest `keep`: every `STORAGE FLUSH` adds a record, and
+    /// `system.jobs` must not grow without bound. Active jobs are never deleted. Returns how
+    /// many records went.
+    pub async fn prune_jobs(&self, before_micros: i64, keep: usize) -> Result<usize> {
+        let finished: Vec<JobRecord> = self
+            .jobs()?
+            .into_iter()
+            .filter(|j| !j.status.is_active())
+            .collect();
+        let excess = finished.len().saturating_sub(keep);
+        let doomed: Vec<RawOp> = finished
+            .iter()
+            .enumerate()
+            .filter(|(i, j)| *i < excess || j.finished_at.is_some_and(|t| t < before_micros))
+            .map(|(_, j)| RawOp {
+                cf: CF_JOBS.into(),
+                key: j.job_id.as_str().as_bytes().to_vec(),
+                value: None,
+            })
+            .collect();
+        let n = doomed.len();
+        for chunk in doomed.chunks(1000) {
+            self.store.submit_raw(chunk.to_vec()).await?;
+        }
+        Ok(n)
+    }
+
     /// At startup: finishes the DROP TABLEs a crash interrupted, and marks other interrupted
     /// jobs failed (flush and compaction are crash-safe: a new one picks up where it was).
     pub(crate) async fn recover_jobs(&self) -> Result<()> {
