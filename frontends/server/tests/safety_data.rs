@@ -218,21 +218,7 @@ async fn concurrent_flushes_and_compactions_lose_nothing() {
     .await;
     let writer = async {
         for round in 0..40 {
-            let values: Vec<String> = (0..10)
-                .map(|i| format!("({}, 'v')", round * 10 + i))
-                .collect();
-            server
-                .ok(
-                    &root,
-                    &format!("INSERT INTO app.c VALUES {}", values.join(", ")),
-                )
-                .await;
-            server
-                .ok(
-                    &root,
-                    &format!("DELETE FROM app.c WHERE id = {}", round * 10),
-                )
-                .await;
+            insert_ten_delete_one(&server, &root, "app.c", round, "v").await;
         }
     };
     let jobs = async {
@@ -250,6 +236,25 @@ async fn concurrent_flushes_and_compactions_lose_nothing() {
         vec![vec![json!("360")]]
     );
     assert_manifests_consistent(&server);
+}
+
+/// Inserts rows `round * 10 ..` (ten, valued `tag`) into `table`, then deletes the first.
+async fn insert_ten_delete_one(server: &Server, token: &str, table: &str, round: i32, tag: &str) {
+    let values: Vec<String> = (0..10)
+        .map(|i| format!("({}, '{tag}')", round * 10 + i))
+        .collect();
+    server
+        .ok(
+            token,
+            &format!("INSERT INTO {table} VALUES {}", values.join(", ")),
+        )
+        .await;
+    server
+        .ok(
+            token,
+            &format!("DELETE FROM {table} WHERE id = {}", round * 10),
+        )
+        .await;
 }
 
 /// Waits until no job is queued or running.
@@ -565,21 +570,7 @@ async fn a_compaction_interrupted_by_a_crash_loses_nothing() {
         )
         .await;
         for round in 0..3 {
-            let values: Vec<String> = (0..10)
-                .map(|i| format!("({}, 'r{round}')", round * 10 + i))
-                .collect();
-            server
-                .ok(
-                    &root,
-                    &format!("INSERT INTO app.c VALUES {}", values.join(", ")),
-                )
-                .await;
-            server
-                .ok(
-                    &root,
-                    &format!("DELETE FROM app.c WHERE id = {}", round * 10),
-                )
-                .await;
+            insert_ten_delete_one(&server, &root, "app.c", round, &format!("r{round}")).await;
             flush(&server, &root, "app.c").await;
         }
         let _ = server.sql(&root, "STORAGE COMPACT TABLE app.c").await;

@@ -2,21 +2,13 @@
 //! grow it without bound.
 
 mod common;
-use common::{engine, root, run};
+use common::{app_engine, run};
 use kalamdb_types::TableId;
 
 #[tokio::test]
 async fn finished_job_records_are_pruned_by_count_and_age() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(dir.path()).await;
-    let mut s = root();
-    run(&engine, &mut s, "CREATE NAMESPACE app").await;
-    run(
-        &engine,
-        &mut s,
-        "CREATE SHARED TABLE app.t (id INT PRIMARY KEY)",
-    )
-    .await;
+    let (_dir, engine, mut s) =
+        app_engine("CREATE SHARED TABLE app.t (id INT PRIMARY KEY)", None).await;
     let table = TableId::new("app", "t");
     for i in 0..5 {
         run(&engine, &mut s, &format!("INSERT INTO app.t VALUES ({i})")).await;

@@ -2,19 +2,14 @@
 //! background; the change feed sees committed writes.
 
 mod common;
-use common::{engine, root, run};
+use common::{app_engine, run};
 use kalamdb_types::TableId;
 
 #[tokio::test]
 async fn stream_rows_expire_and_are_evicted() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(dir.path()).await;
-    let mut s = root();
-    run(&engine, &mut s, "CREATE NAMESPACE app").await;
-    run(
-        &engine,
-        &mut s,
+    let (_dir, engine, mut s) = app_engine(
         "CREATE STREAM TABLE app.ev (kind TEXT) WITH (TTL_SECONDS = 1)",
+        None,
     )
     .await;
     run(&engine, &mut s, "INSERT INTO app.ev VALUES ('a'), ('b')").await;

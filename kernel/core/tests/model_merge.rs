@@ -3,7 +3,7 @@
 //! for a SHARED table and for one user's partition of a USER table.
 
 mod common;
-use common::{engine, root, run};
+use common::{app_engine, run};
 use kalamdb_types::TableId;
 use proptest::prelude::*;
 use serde_json::json;
@@ -29,16 +29,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 async fn check(ops: Vec<Op>, table_type: &str) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let engine = engine(dir.path()).await;
-    let mut s = root();
-    run(&engine, &mut s, "CREATE NAMESPACE app").await;
-    run(
-        &engine,
-        &mut s,
-        &format!("CREATE {table_type} TABLE app.t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)"),
-    )
-    .await;
+    let ddl = format!("CREATE {table_type} TABLE app.t (id BIGINT PRIMARY KEY, v BIGINT NOT NULL)");
+    let (_dir, engine, mut s) = app_engine(&ddl, None).await;
     let table = TableId::new("app", "t");
     let mut model: BTreeMap<i64, i64> = BTreeMap::new();
     for op in &ops {

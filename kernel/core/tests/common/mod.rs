@@ -118,3 +118,17 @@ pub async fn run(
         Err(e) => panic!("{sql}: {e:?}"),
     }
 }
+
+/// A fresh engine in a temporary directory with namespace `app` and the table `ddl` creates,
+/// and a root session; keep the directory alive as long as the engine.
+pub async fn app_engine(
+    ddl: &str,
+    faults: Option<faulty::Faults>,
+) -> (tempfile::TempDir, Arc<Engine>, Session) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine_with_faults(dir.path(), faults).await;
+    let mut s = root();
+    run(&engine, &mut s, "CREATE NAMESPACE app").await;
+    run(&engine, &mut s, ddl).await;
+    (dir, engine, s)
+}
