@@ -14,7 +14,7 @@ async fn app(server: &Server, root: &str, ddl: &str) {
 
 /// Every manifest under the data directory lists only files that exist.
 fn assert_manifests_consistent(server: &Server) {
-    assert_manifests_consistent_in(&server.data_dir);
+    common::cold::assert_manifests_consistent(&server.data_dir);
 }
 
 #[tokio::test]
@@ -528,27 +528,7 @@ async fn an_s3_outage_during_a_flush_loses_nothing() {
             vec![vec![json!("40")]]
         );
     }
-    assert_manifests_consistent_in(&cold.base);
-}
-
-/// [`assert_manifests_consistent`] below any folder.
-fn assert_manifests_consistent_in(dir: &std::path::Path) {
-    for manifest in walk(dir)
-        .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n == "manifest.json"))
-    {
-        let text = std::fs::read_to_string(&manifest).expect("manifest readable");
-        let parsed: Value = serde_json::from_str(&text).expect("manifest is JSON");
-        let folder = manifest.parent().expect("folder");
-        for seg in parsed["segments"].as_array().cloned().unwrap_or_default() {
-            let file = seg["file"].as_str().unwrap_or_default();
-            assert!(
-                folder.join(file).exists(),
-                "{} lists missing {file}",
-                manifest.display()
-            );
-        }
-    }
+    common::cold::assert_manifests_consistent(&cold.base);
 }
 
 /// A compaction cut short by a crash, before or after its manifest commit, loses nothing and

@@ -14,7 +14,7 @@
 //! --test torture_crash`; `KALAM_TORTURE_SEED=<printed seed>` replays a run's random choices.
 
 mod common;
-use common::cold::walk;
+use common::cold::assert_manifests_consistent;
 use common::{Options, Server};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -335,26 +335,6 @@ async fn check_jobs(server: &Server, root: &str) {
     panic!("jobs stuck after the restart: {stuck:?}");
 }
 
-/// Every `manifest.json` of the `local` storage lists only existing files; returns their count.
-fn check_manifests(data_dir: &Path) -> usize {
-    let manifests: Vec<_> = walk(&data_dir.join("storage"))
-        .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n == "manifest.json"))
-        .collect();
-    for path in &manifests {
-        let text = std::fs::read_to_string(path).expect("read manifest");
-        let manifest: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not JSON ({e}): {text}", path.display()));
-        let folder = path.parent().expect("manifest folder");
-        for segment in manifest["segments"].as_array().into_iter().flatten() {
-            let file = segment["file"].as_str().expect("segment file name");
-            let exists = folder.join(file).exists();
-            assert!(exists, "{} lists missing {file}", path.display());
-        }
-    }
-    manifests.len()
-}
-
 struct Torture {
     server: Server,
     /// Root (on BOARD) first, then the users (on ITEMS).
@@ -492,7 +472,7 @@ async fn acknowledged_writes_survive_a_crash_loop() {
         t.restart().await;
         let rows = t.verify(cycle).await;
         check_jobs(&t.server, &t.workers[0].token).await;
-        let manifests = check_manifests(&t.server.data_dir);
+        let manifests = assert_manifests_consistent(&t.server.data_dir.join("storage"));
         t.probe_writes().await;
         let secs = started.elapsed().as_secs_f64();
         println!("cycle {cycle} ({secs:.1}s): {stats:?}; {rows} rows, {manifests} manifests ok");

@@ -134,3 +134,27 @@ pub fn parquet_files(dir: &std::path::Path) -> usize {
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
         .count()
 }
+
+/// Asserts that every `manifest.json` below `dir` lists only segment files that exist beside
+/// it; returns how many manifests were checked.
+pub fn assert_manifests_consistent(dir: &std::path::Path) -> usize {
+    let manifests: Vec<_> = walk(dir)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "manifest.json"))
+        .collect();
+    for path in &manifests {
+        let text = std::fs::read_to_string(path).expect("read manifest");
+        let manifest: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not JSON ({e}): {text}", path.display()));
+        let folder = path.parent().expect("manifest folder");
+        for segment in manifest["segments"].as_array().into_iter().flatten() {
+            let file = segment["file"].as_str().expect("segment file name");
+            assert!(
+                folder.join(file).exists(),
+                "{} lists missing {file}",
+                path.display()
+            );
+        }
+    }
+    manifests.len()
+}
