@@ -122,7 +122,7 @@ pub async fn login(
         .engine
         .audit(
             &request.user,
-            outcome.as_ref().ok().map(|u| u.role.to_string()),
+            outcome.as_ref().ok().map(|(u, _)| u.role.to_string()),
             Some(ip),
             action,
             Some(request.user.clone()),
@@ -131,20 +131,7 @@ pub async fn login(
         )
         .await;
     match outcome {
-        Ok(user) => {
-            let tokens = match state.engine.start_session(&user).await {
-                Ok(tokens) => tokens,
-                Err(e) => {
-                    tracing::error!("cannot open a session for {}: {e}", user.user_id);
-                    return auth_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal_error",
-                        "internal error; see the server log",
-                    );
-                }
-            };
-            token_response(&user, tokens)
-        }
+        Ok((user, tokens)) => token_response(&user, tokens),
         Err(LoginError::InvalidCredentials) => auth_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

@@ -46,7 +46,9 @@ impl Engine {
     /// Checks a user's password, counting failures toward the lockout. Only the login
     /// counters are written, on the record as it is after the (slow) bcrypt check, so a DROP
     /// USER, role change or password reset that ran meanwhile is never undone.
-    pub async fn login(&self, user: &str, pw: &str) -> Result<UserRecord, LoginError> {
+    /// On success the login's session is opened in the same record write (see
+    /// `auth::sessions`), and its first tokens come back with the record.
+    pub async fn login(&self, user: &str, pw: &str) -> Result<(UserRecord, TokenPair), LoginError> {
         let id = UserId::new(user);
         let Some(record) = self.catalog.user(&id) else {
             return Err(LoginError::InvalidCredentials);
@@ -71,6 +73,7 @@ impl Engine {
                     current.failed_login_attempts = 0;
                     current.locked_until = None;
                     current.last_login_at = Some(now);
+                    return Ok(Some(self.open_session(current)));
                 } else {
                     current.failed_login_attempts += 1;
                     if current.failed_login_attempts >= MAX_FAILED_LOGINS {
@@ -78,14 +81,17 @@ impl Engine {
                         current.failed_login_attempts = 0;
                     }
                 }
-                Ok(ok)
+                Ok(None)
             })
             .await
             .map_err(LoginError::Internal)?;
         match updated {
-            Some((record, true)) => Ok(record),
+            Some((record, Some(sid))) => {
+                let tokens = self.session_tokens(&record, &sid);
+                Ok((record, tokens))
+            }
             // Dropped while the password was being checked, or a wrong password.
-            None | Some((_, false)) => Err(LoginError::InvalidCredentials),
+            None | Some((_, None)) => Err(LoginError::InvalidCredentials),
         }
     }
 

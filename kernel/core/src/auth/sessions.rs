@@ -57,28 +57,39 @@ impl Engine {
         }
     }
 
-    /// Opens a session for a user who just logged in and returns its first tokens.
-    pub async fn start_session(&self, user: &UserRecord) -> Result<TokenPair> {
+    /// Adds a new session to a user record being written (a login's own atomic update, so a
+    /// login writes the record once); returns the session id. Expired sessions go, and past
+    /// [`MAX_SESSIONS`] the oldest.
+    pub(crate) fn open_session(&self, record: &mut UserRecord) -> String {
         let now = chrono::Utc::now().timestamp();
         let (_, refresh_ttl) = self.token_lifetimes();
         let sid = crate::exec::functions::ulid();
+        record.sessions.retain(|g| g.expires_at > now);
+        if record.sessions.len() >= MAX_SESSIONS {
+            record.sessions.remove(0);
+        }
+        record.sessions.push(SessionGrant {
+            id: sid.clone(),
+            rotation: 0,
+            expires_at: now + refresh_ttl,
+        });
+        sid
+    }
+
+    /// The first tokens of a session [`Self::open_session`] opened.
+    pub(crate) fn session_tokens(&self, record: &UserRecord, sid: &str) -> TokenPair {
+        self.sign_pair(record, sid, 0)
+    }
+
+    /// Opens a session for `user` in an update of its own (a refresh token from before
+    /// sessions existed) and returns its first tokens.
+    async fn start_session(&self, user: &UserRecord) -> Result<TokenPair> {
         let opened = self
             .catalog
-            .update_user(&user.user_id, |record| {
-                record.sessions.retain(|g| g.expires_at > now);
-                if record.sessions.len() >= MAX_SESSIONS {
-                    record.sessions.remove(0);
-                }
-                record.sessions.push(SessionGrant {
-                    id: sid.clone(),
-                    rotation: 0,
-                    expires_at: now + refresh_ttl,
-                });
-                Ok(())
-            })
+            .update_user(&user.user_id, |record| Ok(self.open_session(record)))
             .await?;
         match opened {
-            Some((record, ())) => Ok(self.sign_pair(&record, &sid, 0)),
+            Some((record, sid)) => Ok(self.session_tokens(&record, &sid)),
             None => Err(KalamError::NotFound(format!(
                 "role \"{}\" does not exist",
                 user.user_id
