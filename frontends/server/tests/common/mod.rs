@@ -29,6 +29,8 @@ pub struct Options {
     pub extra_env: Vec<(String, String)>,
     /// `--config` file.
     pub config: Option<PathBuf>,
+    /// The server's working directory (a relative data directory resolves against it).
+    pub cwd: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -38,6 +40,7 @@ impl Default for Options {
             port: 0,
             extra_env: Vec::new(),
             config: None,
+            cwd: None,
         }
     }
 }
@@ -48,7 +51,11 @@ pub fn binary() -> &'static str {
 
 /// Spawns the binary; returns the child and, when it started, the port it listens on.
 pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>) {
-    let log = data_dir.with_extension("stderr.log");
+    let log = match &options.cwd {
+        Some(cwd) => cwd.join(data_dir),
+        None => data_dir.to_path_buf(),
+    }
+    .with_extension("stderr.log");
     let stderr = std::fs::File::create(&log).expect("stderr log");
     let mut cmd = Command::new(binary());
     cmd.env_clear()
@@ -68,6 +75,9 @@ pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>)
     }
     if let Some(config) = &options.config {
         cmd.arg("--config").arg(config);
+    }
+    if let Some(cwd) = &options.cwd {
+        cmd.current_dir(cwd);
     }
     let mut child = cmd.spawn().expect("spawn kalamdb-server");
     let stdout = child.stdout.take().expect("stdout");
@@ -127,7 +137,11 @@ impl Server {
             port,
             data_dir: data_dir.to_path_buf(),
             _tmp: None,
-            stderr_log: data_dir.with_extension("stderr.log"),
+            stderr_log: match &options.cwd {
+                Some(cwd) => cwd.join(data_dir),
+                None => data_dir.to_path_buf(),
+            }
+            .with_extension("stderr.log"),
             http: reqwest::Client::new(),
         }
     }
