@@ -1,33 +1,9 @@
-//! Just enough SQL lexing for the shell: where statements end (`;` outside quotes and
-//! comments) and which namespace a `USE ns` selects. The server parses the SQL itself.
+//! Just enough SQL lexing for the shell: where statements end (the server's splitter) and which
+//! namespace a `USE ns` selects. The server parses the SQL itself.
 
-/// Splits `sql` into statements at `;` outside quotes and comments. Each piece is trimmed and
-/// keeps no `;`; empty pieces are dropped. The last piece may be unterminated.
-pub fn split(sql: &str) -> Vec<&str> {
-    let (ends, _) = scan(sql);
-    let mut pieces = Vec::new();
-    let mut start = 0;
-    for end in ends {
-        pieces.push(&sql[start..end]);
-        start = end + 1;
-    }
-    pieces.push(&sql[start..]);
-    pieces
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && !only_comments(p))
-        .collect()
-}
-
-/// True when the buffer holds at least one statement and everything after its last `;` is
-/// whitespace or comments, so the shell can send it.
-pub fn is_complete(sql: &str) -> bool {
-    let (ends, open) = scan(sql);
-    match ends.last() {
-        Some(&last) => !open && only_comments(&sql[last + 1..]),
-        None => false,
-    }
-}
+/// Splits `sql` into statements at `;` outside quotes and comments: the server's own splitter
+/// (`kalamdb-split`), so the shell sends exactly the statements the server will see.
+pub use kalamdb_split::{is_complete, split};
 
 /// The namespace of a `USE ns` statement (lower-cased unless double-quoted).
 pub fn use_namespace(statement: &str) -> Option<String> {
@@ -56,78 +32,6 @@ pub fn is_ddl(statement: &str) -> bool {
     ["create", "drop", "alter"]
         .iter()
         .any(|k| first.eq_ignore_ascii_case(k))
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum State {
-    Code,
-    Single,
-    Double,
-    LineComment,
-    BlockComment,
-}
-
-/// Byte offsets of statement-ending `;`, and whether a quote or block comment is left open.
-fn scan(sql: &str) -> (Vec<usize>, bool) {
-    let bytes = sql.as_bytes();
-    let mut ends = Vec::new();
-    let mut state = State::Code;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let next = bytes.get(i + 1).copied();
-        match state {
-            State::Code => match b {
-                b'\'' => state = State::Single,
-                b'"' => state = State::Double,
-                b'-' if next == Some(b'-') => {
-                    state = State::LineComment;
-                    i += 1;
-                }
-                b'/' if next == Some(b'*') => {
-                    state = State::BlockComment;
-                    i += 1;
-                }
-                b';' => ends.push(i),
-                _ => {}
-            },
-            // A doubled quote inside a literal is an escaped quote: leave and re-enter.
-            State::Single if b == b'\'' => state = State::Code,
-            State::Double if b == b'"' => state = State::Code,
-            State::LineComment if b == b'\n' => state = State::Code,
-            State::BlockComment if b == b'*' && next == Some(b'/') => {
-                state = State::Code;
-                i += 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let open = matches!(state, State::Single | State::Double | State::BlockComment);
-    (ends, open)
-}
-
-/// True when `text` has nothing but whitespace and comments.
-fn only_comments(text: &str) -> bool {
-    let mut rest = text.trim_start();
-    loop {
-        if rest.is_empty() {
-            return true;
-        }
-        if let Some(after) = rest.strip_prefix("--") {
-            rest = after
-                .split_once('\n')
-                .map_or("", |(_, tail)| tail)
-                .trim_start();
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            match after.split_once("*/") {
-                Some((_, tail)) => rest = tail.trim_start(),
-                None => return true,
-            }
-        } else {
-            return false;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,31 +1,55 @@
-//! The bundled plugins. Naming each crate's `register` here is what keeps it (and its
-//! `inventory` entry) in the binary; plugins linked in some other way are picked up from
-//! `inventory` after these.
+//! The bundled plugins. Each is a cargo feature of this crate (default: all); naming a crate's
+//! `register` here is what keeps it (and its `inventory` entry) in the binary. Plugins linked in
+//! some other way are picked up from `inventory` after these.
+//!
+//! Adding a bundled plugin: its folder under `plugins/`, the workspace member list, an optional
+//! dependency and feature in this crate's `Cargo.toml`, and one line in [`BUNDLED`].
 
 use kalamdb_core::Result;
-use kalamdb_core::plugin::{PluginDescriptor, Registry};
+use kalamdb_core::plugin::{PluginResult, Registry};
 
-/// Names of the bundled plugin crates, in registration order.
-pub const BUNDLED: &[&str] = &["serde-json", "serde-msgpack", "storage-fs", "storage-s3"];
+type Register = fn(&mut Registry) -> PluginResult<()>;
+
+/// The bundled plugin crates compiled into this binary, by descriptor name, in registration order.
+pub const BUNDLED: &[(&str, Register)] = &[
+    #[cfg(feature = "serde-json")]
+    ("serde-json", kalamdb_serde_json::register),
+    #[cfg(feature = "serde-msgpack")]
+    ("serde-msgpack", kalamdb_serde_msgpack::register),
+    #[cfg(feature = "storage-fs")]
+    ("storage-fs", kalamdb_storage_fs::register),
+    #[cfg(feature = "storage-s3")]
+    ("storage-s3", kalamdb_storage_s3::register),
+];
 
 pub fn registry() -> Result<Registry> {
     let mut registry = Registry::new();
-    kalamdb_serde_json::register(&mut registry)?;
-    kalamdb_serde_msgpack::register(&mut registry)?;
-    kalamdb_storage_fs::register(&mut registry)?;
-    kalamdb_storage_s3::register(&mut registry)?;
-    for descriptor in kalamdb_core::inventory::iter::<PluginDescriptor> {
-        if !BUNDLED.contains(&descriptor.name) {
-            (descriptor.register)(&mut registry)?;
+    registry.register_inventory(|d| BUNDLED.iter().any(|(name, _)| *name == d.name))?;
+    // A bundled crate whose `inventory` entry the linker dropped still registers.
+    for (name, register) in BUNDLED {
+        if !registry.plugins().iter().any(|p| p.provider == *name) {
+            registry.with_origin(
+                name,
+                env!("CARGO_PKG_VERSION"),
+                kalamdb_core::plugin::PluginOrigin::Bundled,
+                *register,
+            )?;
         }
     }
+    registry.register_inventory(|d| !BUNDLED.iter().any(|(name, _)| *name == d.name))?;
     Ok(registry)
 }
 
-#[cfg(test)]
+#[cfg(all(
+    test,
+    feature = "serde-json",
+    feature = "serde-msgpack",
+    feature = "storage-fs",
+    feature = "storage-s3"
+))]
 mod tests {
     use super::*;
-    use kalamdb_core::plugin::PluginKind;
+    use kalamdb_core::plugin::{PluginDescriptor, PluginKind};
 
     #[test]
     fn registers_exactly_the_bundled_plugins() {
@@ -43,7 +67,7 @@ mod tests {
             .into_iter()
             .map(|d| d.name)
             .collect();
-        for name in BUNDLED {
+        for (name, _) in BUNDLED {
             assert!(inventory.contains(name), "{name} missing from inventory");
         }
     }
@@ -55,5 +79,25 @@ mod tests {
         assert!(kalamdb_serde_msgpack::register(&mut registry).is_err());
         assert!(kalamdb_storage_fs::register(&mut registry).is_err());
         assert!(kalamdb_storage_s3::register(&mut registry).is_err());
+    }
+
+    #[test]
+    fn bundled_plugins_are_listed_with_their_crate_and_version() {
+        let registry = registry().expect("registry");
+        let plugins = registry.plugins();
+        assert_eq!(plugins.len(), 4);
+        for p in &plugins {
+            assert_eq!(
+                p.origin,
+                kalamdb_core::plugin::PluginOrigin::Bundled,
+                "{p:?}"
+            );
+            assert_eq!(p.version, env!("CARGO_PKG_VERSION"));
+        }
+        let fs = plugins
+            .iter()
+            .find(|p| p.name == "filesystem")
+            .expect("filesystem");
+        assert_eq!(fs.provider, "storage-fs");
     }
 }

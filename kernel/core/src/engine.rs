@@ -309,7 +309,12 @@ impl Engine {
             config.plan_cache_entries,
         ));
         let mut registry = registry;
-        registry.register_cache(plan_cache.clone())?;
+        registry.with_origin(
+            "kernel",
+            env!("CARGO_PKG_VERSION"),
+            crate::plugin::PluginOrigin::Kernel,
+            |r| r.register_cache(plan_cache.clone()),
+        )?;
         let registry = Arc::new(registry);
         let cold = Arc::new(crate::cold::ColdStore::new(
             catalog.clone(),
@@ -321,7 +326,6 @@ impl Engine {
             _ => load_or_create_secret(&config.data_dir)?,
         };
         let live = Arc::new(crate::live::LiveManager::new(feed));
-        live.set_store(store.clone());
         tokio::spawn(crate::live::manager::run_dispatcher(
             live.clone(),
             catalog.clone(),
@@ -332,6 +336,7 @@ impl Engine {
             store.clone(),
             live.clone(),
             cold.clone(),
+            registry.clone(),
             config.limits.query_memory_bytes,
         )?;
         let engine = Arc::new(Self {
@@ -362,6 +367,7 @@ impl Engine {
         store: Arc<HotStore>,
         live: Arc<crate::live::LiveManager>,
         cold: Arc<crate::cold::ColdStore>,
+        registry: Arc<Registry>,
         memory_bytes: usize,
     ) -> Result<SessionState> {
         let config = SessionConfig::new()
@@ -377,6 +383,7 @@ impl Engine {
                 store,
                 live,
                 cold,
+                registry,
                 listing_role: None,
             }),
         );
@@ -433,6 +440,7 @@ impl Engine {
                 store: self.store.clone(),
                 live: self.live.clone(),
                 cold: self.cold.clone(),
+                registry: self.registry.clone(),
                 listing_role: Some(session.role),
             }),
         );

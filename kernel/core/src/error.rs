@@ -119,6 +119,22 @@ impl KalamError {
     }
 }
 
+/// A plugin's error, by kind: a bad configuration is an invalid definition, a failed store a
+/// storage error, undecodable bytes an internal error (the messages are the plugin's).
+impl From<kalamdb_plugin_api::PluginError> for KalamError {
+    fn from(err: kalamdb_plugin_api::PluginError) -> Self {
+        use kalamdb_plugin_api::PluginError as P;
+        match err {
+            P::InvalidConfig(m) => KalamError::InvalidDefinition(m),
+            P::Storage(m) => KalamError::Storage(m),
+            P::Codec(m) | P::Internal(m) => KalamError::Internal(m),
+            P::AlreadyExists(m) => KalamError::AlreadyExists(m),
+            P::NotFound(m) => KalamError::NotFound(m),
+            P::Host(m) => KalamError::Execution(m),
+        }
+    }
+}
+
 impl From<rocksdb::Error> for KalamError {
     fn from(err: rocksdb::Error) -> Self {
         KalamError::Storage(err.to_string())

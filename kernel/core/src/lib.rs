@@ -1,6 +1,6 @@
-//! The KalamDB kernel: the plugin contract and the engine that drives it.
+//! The KalamDB engine: everything behind the plugin contract (`kalamdb-plugin-api`).
 //!
-//! - [`plugin`]: `StorageBackend`, `Codec`, `Cache` traits and the `Registry`.
+//! - [`plugin`]: the contract's traits and `Registry`, re-exported, and the typed codec calls.
 //! - [`store`]: the RocksDB hot store, its key layout and the shard writers (group commit).
 //! - [`catalog`]: namespaces, tables, storages and users, persisted in system column families.
 //! - [`sql`]: statement splitting and the typed `Statement` parser.
@@ -12,7 +12,7 @@
 //! - [`audit`]: `system.audit_log`, who did what from where.
 //! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
 //! - [`engine`]: opening a data directory and wiring it all together.
-//! - [`testing`]: conformance suites plugins run against themselves.
+//! - [`flow_host`]: the engine's side of the flow-action contract.
 
 pub mod audit;
 pub mod auth;
@@ -22,12 +22,12 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod failpoint;
+pub mod flow_host;
 pub mod jobs;
 pub mod live;
 pub mod plugin;
 pub mod sql;
 pub mod store;
-pub mod testing;
 pub mod value;
 
 pub use engine::{Engine, EngineConfig, Session};
@@ -35,5 +35,5 @@ pub use error::{KalamError, Result};
 pub use value::{StoredRow, Value};
 
 /// Re-exported so plugins use the same versions as the kernel.
-pub use inventory;
-pub use object_store;
+pub use kalamdb_plugin_api::inventory;
+pub use kalamdb_plugin_api::object_store;

@@ -1,10 +1,10 @@
 //! The JSON codec plugin: rows and catalog records in RocksDB as compact JSON.
 //! Registers the codec `json`.
 
-use kalamdb_core::error::{KalamError, Result};
-use kalamdb_core::plugin::codec::DecodeFn;
-use kalamdb_core::plugin::{Codec, PluginDescriptor, Registry};
-use kalamdb_core::value::StoredRow;
+use kalamdb_plugin_api::DecodeFn;
+use kalamdb_plugin_api::StoredRow;
+use kalamdb_plugin_api::{Codec, Registry};
+use kalamdb_plugin_api::{PluginError, Result};
 use std::sync::Arc;
 
 pub struct JsonCodec;
@@ -23,24 +23,24 @@ impl Codec for JsonCodec {
         let mut ser = serde_json::Serializer::new(&mut out);
         value
             .erased_serialize(&mut <dyn erased_serde::Serializer>::erase(&mut ser))
-            .map_err(|e| KalamError::Internal(format!("json encode: {e}")))?;
+            .map_err(|e| PluginError::Codec(format!("json encode: {e}")))?;
         Ok(out)
     }
 
     fn decode_erased(&self, bytes: &[u8], visit: &mut DecodeFn<'_>) -> Result<()> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
         visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de))
-            .map_err(|e| KalamError::Internal(format!("json decode: {e}")))
+            .map_err(|e| PluginError::Codec(format!("json decode: {e}")))
     }
 
     fn encode_row(&self, row: &StoredRow) -> Option<Result<Vec<u8>>> {
-        Some(serde_json::to_vec(row).map_err(|e| KalamError::Internal(format!("json encode: {e}"))))
+        Some(serde_json::to_vec(row).map_err(|e| PluginError::Codec(format!("json encode: {e}"))))
     }
 
     fn decode_row(&self, bytes: &[u8]) -> Option<Result<StoredRow>> {
         Some(
             serde_json::from_slice(bytes)
-                .map_err(|e| KalamError::Internal(format!("json decode: {e}"))),
+                .map_err(|e| PluginError::Codec(format!("json decode: {e}"))),
         )
     }
 }
@@ -50,14 +50,15 @@ pub fn register(registry: &mut Registry) -> Result<()> {
     registry.register_codec(Arc::new(JsonCodec))
 }
 
-kalamdb_core::inventory::submit! {
-    PluginDescriptor { name: "serde-json", register }
-}
+kalamdb_plugin_api::submit_plugin!("serde-json", register);
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn passes_the_codec_conformance_suite() {
-        assert_eq!(kalamdb_core::testing::codec::run(&super::JsonCodec), Ok(()));
+        assert_eq!(
+            kalamdb_plugin_api::testing::codec::run(&super::JsonCodec),
+            Ok(())
+        );
     }
 }

@@ -1,10 +1,8 @@
 //! The filesystem storage plugin: cold files under a local directory through object_store's
 //! `LocalFileSystem`. Registers the storage type `filesystem`.
 
-use kalamdb_core::error::{KalamError, Result};
-use kalamdb_core::plugin::{
-    PluginDescriptor, Registry, StorageBackend, StorageBackendFactory, StorageConfig,
-};
+use kalamdb_plugin_api::{PluginError, Result};
+use kalamdb_plugin_api::{Registry, StorageBackend, StorageBackendFactory, StorageConfig};
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use std::path::PathBuf;
@@ -26,7 +24,7 @@ impl StorageBackend for FsBackend {
 
     fn ensure_ready(&self) -> Result<()> {
         std::fs::create_dir_all(&self.root).map_err(|e| {
-            KalamError::Storage(format!("cannot create '{}': {e}", self.root.display()))
+            PluginError::Storage(format!("cannot create '{}': {e}", self.root.display()))
         })
     }
 
@@ -37,7 +35,9 @@ impl StorageBackend for FsBackend {
         let fsync = |path: &std::path::Path| {
             std::fs::File::open(path)
                 .and_then(|f| f.sync_all())
-                .map_err(|e| KalamError::Storage(format!("cannot fsync '{}': {e}", path.display())))
+                .map_err(|e| {
+                    PluginError::Storage(format!("cannot fsync '{}': {e}", path.display()))
+                })
         };
         fsync(&file)?;
         match file.parent() {
@@ -56,12 +56,12 @@ impl StorageBackendFactory for FsFactory {
 
     fn validate(&self, config: &StorageConfig) -> Result<()> {
         if config.base_directory.trim().is_empty() {
-            return Err(KalamError::InvalidDefinition(
+            return Err(PluginError::InvalidConfig(
                 "a filesystem storage needs PATH '<directory>'".into(),
             ));
         }
         if config.base_directory.starts_with("s3://") {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(PluginError::InvalidConfig(format!(
                 "PATH '{}' is an S3 location; use TYPE s3 with BUCKET",
                 config.base_directory
             )));
@@ -72,10 +72,11 @@ impl StorageBackendFactory for FsFactory {
     fn create(&self, config: &StorageConfig) -> Result<Arc<dyn StorageBackend>> {
         self.validate(config)?;
         let root = PathBuf::from(&config.base_directory);
-        std::fs::create_dir_all(&root)
-            .map_err(|e| KalamError::Storage(format!("cannot create '{}': {e}", root.display())))?;
+        std::fs::create_dir_all(&root).map_err(|e| {
+            PluginError::Storage(format!("cannot create '{}': {e}", root.display()))
+        })?;
         let store = LocalFileSystem::new_with_prefix(&root)
-            .map_err(|e| KalamError::Storage(e.to_string()))?
+            .map_err(|e| PluginError::Storage(e.to_string()))?
             .with_automatic_cleanup(true);
         Ok(Arc::new(FsBackend {
             root,
@@ -89,9 +90,7 @@ pub fn register(registry: &mut Registry) -> Result<()> {
     registry.register_storage(Arc::new(FsFactory))
 }
 
-kalamdb_core::inventory::submit! {
-    PluginDescriptor { name: "storage-fs", register }
-}
+kalamdb_plugin_api::submit_plugin!("storage-fs", register);
 
 #[cfg(test)]
 mod tests {
@@ -107,7 +106,7 @@ mod tests {
             config: None,
         };
         assert_eq!(
-            kalamdb_core::testing::storage::run(&FsFactory, config).await,
+            kalamdb_plugin_api::testing::storage::run(&FsFactory, config).await,
             Ok(())
         );
     }

@@ -7,10 +7,8 @@
 //! server understands). `CREDENTIALS` carries `access_key_id`, `secret_access_key` and an
 //! optional `session_token`; without them the usual `AWS_*` environment is used.
 
-use kalamdb_core::error::{KalamError, Result};
-use kalamdb_core::plugin::{
-    PluginDescriptor, Registry, StorageBackend, StorageBackendFactory, StorageConfig,
-};
+use kalamdb_plugin_api::{PluginError, Result};
+use kalamdb_plugin_api::{Registry, StorageBackend, StorageBackendFactory, StorageConfig};
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use object_store::prefix::PrefixStore;
@@ -41,7 +39,7 @@ pub struct S3Location {
 impl S3Location {
     pub fn parse(storage_id: &str, location: &str) -> Result<Self> {
         let rest = location.trim().strip_prefix("s3://").ok_or_else(|| {
-            KalamError::InvalidDefinition(format!(
+            PluginError::InvalidConfig(format!(
                 "storage '{storage_id}': BUCKET '{location}' must look like 's3://bucket/prefix'"
             ))
         })?;
@@ -50,7 +48,7 @@ impl S3Location {
             None => (rest, ""),
         };
         if bucket.is_empty() {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(PluginError::InvalidConfig(format!(
                 "storage '{storage_id}': BUCKET '{location}' has no bucket name"
             )));
         }
@@ -67,7 +65,7 @@ fn json_object(storage_id: &str, what: &str, text: Option<&str>) -> Result<Map<S
         Some(t) if t.trim().is_empty() => Ok(Map::new()),
         Some(t) => match serde_json::from_str::<Value>(t) {
             Ok(Value::Object(m)) => Ok(m),
-            _ => Err(KalamError::InvalidDefinition(format!(
+            _ => Err(PluginError::InvalidConfig(format!(
                 "storage '{storage_id}': {what} must be a JSON object"
             ))),
         },
@@ -83,7 +81,7 @@ fn string_key(
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(KalamError::InvalidDefinition(format!(
+        Some(_) => Err(PluginError::InvalidConfig(format!(
             "storage '{storage_id}': {what} key '{key}' must be a string"
         ))),
     }
@@ -111,7 +109,7 @@ fn settings(config: &StorageConfig) -> Result<S3Settings> {
     let creds = json_object(id, "CREDENTIALS", config.credentials.as_deref())?;
     for key in cfg.keys() {
         if !CONFIG_KEYS.contains(&key.as_str()) {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(PluginError::InvalidConfig(format!(
                 "storage '{id}': unknown CONFIG key '{key}' (known: {})",
                 CONFIG_KEYS.join(", ")
             )));
@@ -119,7 +117,7 @@ fn settings(config: &StorageConfig) -> Result<S3Settings> {
     }
     for key in creds.keys() {
         if !CREDENTIAL_KEYS.contains(&key.as_str()) {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(PluginError::InvalidConfig(format!(
                 "storage '{id}': unknown CREDENTIALS key '{key}' (known: {})",
                 CREDENTIAL_KEYS.join(", ")
             )));
@@ -129,7 +127,7 @@ fn settings(config: &StorageConfig) -> Result<S3Settings> {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(PluginError::InvalidConfig(format!(
                 "storage '{id}': CONFIG key 'virtual_hosted_style' must be true or false"
             )));
         }
@@ -137,7 +135,7 @@ fn settings(config: &StorageConfig) -> Result<S3Settings> {
     let access_key_id = string_key(id, "CREDENTIALS", &creds, "access_key_id")?;
     let secret_access_key = string_key(id, "CREDENTIALS", &creds, "secret_access_key")?;
     if access_key_id.is_some() != secret_access_key.is_some() {
-        return Err(KalamError::InvalidDefinition(format!(
+        return Err(PluginError::InvalidConfig(format!(
             "storage '{id}': CREDENTIALS need both 'access_key_id' and 'secret_access_key'"
         )));
     }
@@ -184,7 +182,7 @@ impl StorageBackendFactory for S3Factory {
         }
         let s3 = builder
             .build()
-            .map_err(|e| KalamError::Storage(format!("storage '{}': {e}", config.storage_id)))?;
+            .map_err(|e| PluginError::Storage(format!("storage '{}': {e}", config.storage_id)))?;
         let store: Arc<dyn ObjectStore> = if s.location.prefix.is_empty() {
             Arc::new(s3)
         } else {
@@ -199,9 +197,7 @@ pub fn register(registry: &mut Registry) -> Result<()> {
     registry.register_storage(Arc::new(S3Factory))
 }
 
-kalamdb_core::inventory::submit! {
-    PluginDescriptor { name: "storage-s3", register }
-}
+kalamdb_plugin_api::submit_plugin!("storage-s3", register);
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 use super::*;
-use kalamdb_core::testing::s3::{BUCKET, S3Server};
+use kalamdb_plugin_api::testing::s3::{BUCKET, S3Server};
 use object_store::ObjectStoreExt;
 
 fn config(location: &str, config: Option<&str>, credentials: Option<&str>) -> StorageConfig {
@@ -61,7 +61,7 @@ async fn passes_the_storage_conformance_suite_on_a_real_s3_server() {
         Some(&server.credentials_json()),
     );
     assert_eq!(
-        kalamdb_core::testing::storage::run(&S3Factory, cfg.clone()).await,
+        kalamdb_plugin_api::testing::storage::run(&S3Factory, cfg.clone()).await,
         Ok(())
     );
     // Objects land under the prefix inside the bucket, written by the real server.

@@ -2,7 +2,7 @@
 //! real S3-compatible server (s3s-fs on 127.0.0.1) whose bucket folder the test can inspect.
 
 use super::Server;
-use kalamdb_core::testing::s3::{BUCKET, S3Server};
+use kalamdb_plugin_api::testing::s3::{BUCKET, S3Server};
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -137,12 +137,14 @@ impl ColdStore {
                 self.registry.storage_types().join(", ")
             ))
         })?;
-        factory.create(&StorageConfig {
-            storage_id: record.storage_id.to_string(),
-            base_directory: record.base_directory.clone(),
-            credentials: record.credentials.clone(),
-            config: record.config.clone(),
-        })
+        factory
+            .create(&StorageConfig {
+                storage_id: record.storage_id.to_string(),
+                base_directory: record.base_directory.clone(),
+                credentials: record.credentials.clone(),
+                config: record.config.clone(),
+            })
+            .map_err(Into::into)
     }
 
     /// The cold folder of a table (SHARED) or of one user's partition (USER).
@@ -256,6 +258,7 @@ impl ColdStore {
         tokio::task::spawn_blocking(move || backend.sync(&path))
             .await
             .map_err(KalamError::internal)?
+            .map_err(Into::into)
     }
 
     /// Writes the manifest under a temporary name, renames it over the old one and makes it

@@ -34,60 +34,85 @@ fn level(entry: &TableEntry) -> AccessLevel {
         .unwrap_or(AccessLevel::Private)
 }
 
-/// Under `EXECUTE AS USER` only USER and STREAM tables may be touched.
-fn check_impersonation(session: &Session, entry: &TableEntry) -> Result<()> {
-    if session.impersonated_by.is_some() && entry.def.table_type == TableType::Shared {
+/// What a caller wants to do with a table's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    /// A query reads them (each table scan of its plan), or a listing shows the table.
+    Read,
+    /// INSERT, UPDATE or DELETE.
+    Write,
+    /// A live query: checked when it starts and again whenever the caller's authority may
+    /// have changed.
+    Subscribe,
+}
+
+/// Who asks: a role, and whether the statement runs under `EXECUTE AS USER`.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    pub role: Role,
+    pub impersonated: bool,
+}
+
+impl Caller {
+    /// A caller acting as itself.
+    pub fn role(role: Role) -> Self {
+        Self {
+            role,
+            impersonated: false,
+        }
+    }
+}
+
+impl From<&Session> for Caller {
+    fn from(session: &Session) -> Self {
+        Self {
+            role: session.role,
+            impersonated: session.impersonated_by.is_some(),
+        }
+    }
+}
+
+/// The one access check on a table's rows, for queries, DML and live subscriptions alike.
+/// USER and STREAM tables are always allowed: a caller only ever reaches its own partition (the
+/// scope is fixed by the provider). SHARED tables need the role their `ACCESS_LEVEL` names, and
+/// are off limits under `EXECUTE AS USER`.
+pub fn authorize(caller: Caller, entry: &TableEntry, intent: Intent) -> Result<()> {
+    let table_type = entry.def.table_type;
+    if caller.impersonated && table_type == TableType::Shared {
         return Err(KalamError::Denied(format!(
             "EXECUTE AS USER works on USER and STREAM tables only; {} is a SHARED table",
             entry.def.id
         )));
     }
-    Ok(())
-}
-
-/// May the session read this table?
-pub fn check_read_as(session: &Session, entry: &TableEntry) -> Result<()> {
-    check_impersonation(session, entry)?;
-    check_read(session.role, entry)
-}
-
-/// May the session write rows of this table?
-pub fn check_write_as(session: &Session, entry: &TableEntry) -> Result<()> {
-    check_impersonation(session, entry)?;
-    check_write(session.role, entry)
-}
-
-/// May `role` read this table?
-pub fn check_read(role: Role, entry: &TableEntry) -> Result<()> {
-    if entry.def.table_type != TableType::Shared {
+    if table_type != TableType::Shared {
         return Ok(());
     }
-    let needed = match level(entry) {
-        AccessLevel::Public => Role::User,
-        AccessLevel::Private | AccessLevel::Restricted => Role::Service,
-        AccessLevel::Dba => Role::Dba,
-    };
-    require(
-        role,
-        needed,
-        &format!("reading {} table {}", level(entry).as_str(), entry.def.id),
-    )
-}
-
-/// May `role` write rows of this table?
-pub fn check_write(role: Role, entry: &TableEntry) -> Result<()> {
-    if entry.def.table_type != TableType::Shared {
-        return Ok(());
+    let level = level(entry);
+    match intent {
+        Intent::Read | Intent::Subscribe => {
+            let needed = match level {
+                AccessLevel::Public => Role::User,
+                AccessLevel::Private | AccessLevel::Restricted => Role::Service,
+                AccessLevel::Dba => Role::Dba,
+            };
+            require(
+                caller.role,
+                needed,
+                &format!("reading {} table {}", level.as_str(), entry.def.id),
+            )
+        }
+        Intent::Write => {
+            let needed = match level {
+                AccessLevel::Dba => Role::Dba,
+                _ => Role::Service,
+            };
+            require(
+                caller.role,
+                needed,
+                &format!("writing shared table {}", entry.def.id),
+            )
+        }
     }
-    let needed = match level(entry) {
-        AccessLevel::Dba => Role::Dba,
-        _ => Role::Service,
-    };
-    require(
-        role,
-        needed,
-        &format!("writing shared table {}", entry.def.id),
-    )
 }
 
 /// Checks every table scan in a plan, subqueries included.
@@ -116,7 +141,7 @@ pub fn check_plan(plan: &LogicalPlan, session: &Session) -> Result<()> {
                     return Ok(TreeNodeRecursion::Stop);
                 }
             } else if let Some(hot) = any.downcast_ref::<HotTableProvider>()
-                && let Err(e) = check_read_as(session, &hot.entry)
+                && let Err(e) = authorize(session.into(), &hot.entry, Intent::Read)
             {
                 denied = Some(e);
                 return Ok(TreeNodeRecursion::Stop);

@@ -411,7 +411,14 @@ impl Engine {
         // Only what the caller may read, as PostgreSQL lists only what a role may see.
         let defs: Vec<_> = tables
             .iter()
-            .filter(|t| super::access::check_read(session.role, t).is_ok())
+            .filter(|t| {
+                super::access::authorize(
+                    super::access::Caller::role(session.role),
+                    t,
+                    super::access::Intent::Read,
+                )
+                .is_ok()
+            })
             .map(|t| &t.def)
             .collect();
         let batch = ViewBuilder::default()
@@ -448,7 +455,11 @@ impl Engine {
     pub(crate) fn describe_table(&self, session: &Session, table: TableRef) -> Result<QueryResult> {
         let id = self.resolve_table_id(session, &table)?;
         let entry = self.catalog.require_table(&id)?;
-        super::access::check_read(session.role, &entry)?;
+        super::access::authorize(
+            super::access::Caller::role(session.role),
+            &entry,
+            super::access::Intent::Read,
+        )?;
         let cols = &entry.def.columns;
         let batch = ViewBuilder::default()
             .text(

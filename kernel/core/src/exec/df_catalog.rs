@@ -2,7 +2,7 @@
 //! `system`. Providers are looked up per query, so DDL is visible at once.
 
 use super::provider::HotTableProvider;
-use super::system_tables::{SystemTable, SystemTableProvider};
+use super::system_tables::{SystemSources, SystemTable, SystemTableProvider};
 use crate::catalog::Catalog;
 use crate::store::HotStore;
 use async_trait::async_trait;
@@ -20,6 +20,8 @@ pub struct KalamCatalog {
     pub store: Arc<HotStore>,
     pub live: Arc<crate::live::LiveManager>,
     pub cold: Arc<crate::cold::ColdStore>,
+    /// For `system.plugins`.
+    pub registry: Arc<crate::plugin::Registry>,
     /// The caller's role: listings (`information_schema`, what DataFusion enumerates) show only
     /// the tables it may read, as PostgreSQL's do. `None`: everything (the base state).
     pub listing_role: Option<Role>,
@@ -48,8 +50,12 @@ impl CatalogProvider for KalamCatalog {
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         if name == SYSTEM_SCHEMA {
             return Some(Arc::new(SystemSchema {
-                catalog: self.catalog.clone(),
-                live: self.live.clone(),
+                sources: SystemSources {
+                    catalog: self.catalog.clone(),
+                    store: self.store.clone(),
+                    live: self.live.clone(),
+                    registry: self.registry.clone(),
+                },
             }));
         }
         let ns = NamespaceId::new(name);
@@ -85,8 +91,14 @@ impl SchemaProvider for NamespaceSchema {
             .tables_in(&self.namespace)
             .iter()
             .filter(|t| {
-                self.listing_role
-                    .is_none_or(|role| super::access::check_read(role, t).is_ok())
+                self.listing_role.is_none_or(|role| {
+                    super::access::authorize(
+                        super::access::Caller::role(role),
+                        t,
+                        super::access::Intent::Read,
+                    )
+                    .is_ok()
+                })
             })
             .map(|t| t.def.id.table.to_string())
             .collect()
@@ -111,8 +123,7 @@ impl SchemaProvider for NamespaceSchema {
 }
 
 struct SystemSchema {
-    catalog: Arc<Catalog>,
-    live: Arc<crate::live::LiveManager>,
+    sources: SystemSources,
 }
 
 impl std::fmt::Debug for SystemSchema {
@@ -134,7 +145,7 @@ impl SchemaProvider for SystemSchema {
         let Some(table) = SystemTable::from_name(name) else {
             return Ok(None);
         };
-        let provider = SystemTableProvider::new(table, self.catalog.clone(), self.live.clone())
+        let provider = SystemTableProvider::new(table, self.sources.clone())
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         Ok(Some(Arc::new(provider)))
     }

@@ -4,7 +4,7 @@
 //! UPDATE and DELETE find their rows with a DataFusion query over the caller's scope, so a
 //! user can only ever touch rows of their own partition.
 
-use super::access::check_write_as;
+use super::access::{Intent, authorize};
 use super::coerce::coerce;
 use super::functions::{snowflake_id, ulid, uuid_v7};
 use super::result::{message_result, rows_result};
@@ -65,7 +65,7 @@ impl Engine {
         }
         let id = kalamdb_types::TableId::new(ns, table);
         let entry = self.catalog.require_table(&id)?;
-        check_write_as(session, &entry)?;
+        authorize(session.into(), &entry, Intent::Write)?;
         Ok(entry)
     }
 

@@ -222,6 +222,10 @@ impl Engine {
                 if_exists,
             } => self.drop_storage(session, storage_id, if_exists).await,
             Statement::ShowStorages => self.show_storages(session),
+            Statement::ShowPlugins => {
+                let batch = system_tables::plugins_view(&self.registry)?;
+                result::rows_result(&batch.schema(), &[batch])
+            }
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
             Statement::StorageFlushTable { table } => {
                 self.job_statement(session, JobKind::Flush, Some(table), None)

@@ -26,10 +26,20 @@ pub enum SystemTable {
     Live,
     Jobs,
     AuditLog,
+    Plugins,
+}
+
+/// What the system views are built from.
+#[derive(Clone)]
+pub struct SystemSources {
+    pub catalog: Arc<Catalog>,
+    pub store: Arc<crate::store::HotStore>,
+    pub live: Arc<crate::live::LiveManager>,
+    pub registry: Arc<crate::plugin::Registry>,
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 8] = [
+    pub const ALL: [SystemTable; 9] = [
         SystemTable::AuditLog,
         SystemTable::Jobs,
         SystemTable::Namespaces,
@@ -38,6 +48,7 @@ impl SystemTable {
         SystemTable::Storages,
         SystemTable::Users,
         SystemTable::Live,
+        SystemTable::Plugins,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +61,7 @@ impl SystemTable {
             SystemTable::Live => "live",
             SystemTable::Jobs => "jobs",
             SystemTable::AuditLog => "audit_log",
+            SystemTable::Plugins => "plugins",
         }
     }
 
@@ -97,18 +109,41 @@ impl ViewBuilder {
     }
 }
 
+/// `system.plugins` and `SHOW PLUGINS`: every registered plugin, by kind and name.
+pub fn plugins_view(registry: &crate::plugin::Registry) -> Result<RecordBatch> {
+    let all = registry.plugins();
+    ViewBuilder::default()
+        .text("name", all.iter().map(|p| Some(p.name.clone())).collect())
+        .text(
+            "kind",
+            all.iter()
+                .map(|p| Some(p.kind.as_str().to_string()))
+                .collect(),
+        )
+        .text(
+            "version",
+            all.iter().map(|p| Some(p.version.clone())).collect(),
+        )
+        .text(
+            "origin",
+            all.iter()
+                .map(|p| Some(p.origin.as_str().to_string()))
+                .collect(),
+        )
+        .text(
+            "provider",
+            all.iter().map(|p| Some(p.provider.clone())).collect(),
+        )
+        .finish()
+}
+
 /// Builds a system table's current content.
-pub fn build(
-    table: SystemTable,
-    catalog: &Catalog,
-    live: &crate::live::LiveManager,
-) -> Result<RecordBatch> {
+pub fn build(table: SystemTable, sources: &SystemSources) -> Result<RecordBatch> {
+    let (catalog, live) = (sources.catalog.as_ref(), sources.live.as_ref());
     match table {
+        SystemTable::Plugins => plugins_view(&sources.registry),
         SystemTable::Jobs => {
-            let all = match live.store() {
-                Some(store) => crate::jobs::all_jobs(store)?,
-                None => Vec::new(),
-            };
+            let all = crate::jobs::all_jobs(&sources.store)?;
             ViewBuilder::default()
                 .text(
                     "job_id",
@@ -148,10 +183,7 @@ pub fn build(
                 .finish()
         }
         SystemTable::AuditLog => {
-            let all = match live.store() {
-                Some(store) => crate::audit::all_records(store)?,
-                None => Vec::new(),
-            };
+            let all = crate::audit::all_records(&sources.store)?;
             ViewBuilder::default()
                 .int("audit_id", all.iter().map(|a| Some(a.audit_id)).collect())
                 .timestamp("timestamp", all.iter().map(|a| Some(a.at)).collect())
@@ -519,8 +551,7 @@ pub fn storages_view(
 /// A system table as a DataFusion table.
 pub struct SystemTableProvider {
     pub table: SystemTable,
-    pub catalog: Arc<Catalog>,
-    live: Arc<crate::live::LiveManager>,
+    sources: SystemSources,
     schema: SchemaRef,
 }
 
@@ -531,16 +562,11 @@ impl std::fmt::Debug for SystemTableProvider {
 }
 
 impl SystemTableProvider {
-    pub fn new(
-        table: SystemTable,
-        catalog: Arc<Catalog>,
-        live: Arc<crate::live::LiveManager>,
-    ) -> Result<Self> {
-        let schema = build(table, &catalog, &live)?.schema();
+    pub fn new(table: SystemTable, sources: SystemSources) -> Result<Self> {
+        let schema = build(table, &sources)?.schema();
         Ok(Self {
             table,
-            catalog,
-            live,
+            sources,
             schema,
         })
     }
@@ -561,7 +587,7 @@ impl TableProvider for SystemTableProvider {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let batch = build(self.table, &self.catalog, &self.live)
+        let batch = build(self.table, &self.sources)
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         let exec = MemorySourceConfig::try_new_exec(
             &[vec![batch]],

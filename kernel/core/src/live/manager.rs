@@ -13,7 +13,6 @@ type Key = (TableId, Option<UserId>);
 
 pub struct LiveManager {
     pub feed: Arc<ChangeFeed>,
-    store: std::sync::OnceLock<Arc<crate::store::HotStore>>,
     index: RwLock<HashMap<Key, Vec<Arc<Subscription>>>>,
     by_live_id: RwLock<HashMap<String, Arc<Subscription>>>,
     pub max_per_connection: usize,
@@ -24,21 +23,11 @@ impl LiveManager {
     pub fn new(feed: Arc<ChangeFeed>) -> Self {
         Self {
             feed,
-            store: std::sync::OnceLock::new(),
             index: RwLock::new(HashMap::new()),
             by_live_id: RwLock::new(HashMap::new()),
             max_per_connection: 1000,
             max_per_user: 10_000,
         }
-    }
-
-    /// The hot store, for system views that read records (set once at startup).
-    pub fn set_store(&self, store: Arc<crate::store::HotStore>) {
-        let _ = self.store.set(store);
-    }
-
-    pub fn store(&self) -> Option<&crate::store::HotStore> {
-        self.store.get().map(|s| s.as_ref())
     }
 
     pub fn count_for_connection(&self, connection_id: &str) -> usize {

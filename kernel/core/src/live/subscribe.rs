@@ -9,7 +9,7 @@ use crate::catalog::TableEntry;
 use crate::catalog::schema::SEQ_COLUMN;
 use crate::engine::{Engine, Session, now_micros};
 use crate::error::KalamError;
-use crate::exec::access::check_read;
+use crate::exec::access::{Caller, Intent, authorize};
 use crate::exec::result::{cell_json, schema_fields, wire_type};
 use crate::exec::rows::rows_to_batch;
 use crate::sql::parser::fold;
@@ -251,7 +251,7 @@ impl Subscription {
                 connection.user
             ));
         }
-        if let Err(e) = check_read(user.role, entry) {
+        if let Err(e) = authorize(Caller::role(user.role), entry, Intent::Subscribe) {
             return Some(e.to_string());
         }
         self.authority_checked.store(stamp, Ordering::Release);
@@ -422,7 +422,7 @@ impl Engine {
                 format!("relation \"{}\" does not exist", parsed.table),
             )
         })?;
-        check_read(connection.role, &entry)
+        authorize(Caller::role(connection.role), &entry, Intent::Subscribe)
             .map_err(|e| fail(ws_codes::UNAUTHORIZED, e.to_string()))?;
         let columns: Vec<String> = match &parsed.columns {
             None => entry.def.columns.iter().map(|c| c.name.clone()).collect(),

@@ -1,17 +1,14 @@
-//! The plugin contract: one trait per concern, each with a small required core and optional
-//! capabilities as default methods, and a [`Registry`] where plugins register by name.
-//!
-//! - [`codec`]: `Codec`, the serialization of rows and records.
-//! - [`storage`]: `StorageBackend` and its factory, where cold files live.
-//! - [`cache`]: `Cache`, anything that caches, so `CLEAR CACHE` reaches all of them.
-//! - [`registry`]: the `Registry` and the `inventory` descriptor type.
+//! The plugin contract as the engine sees it: the traits, the registry and the plain data come
+//! from `kalamdb-plugin-api` (the one crate plugins depend on) and are re-exported here under
+//! their old paths; [`codec`] adds the typed entry points with the engine's error type.
 
-pub mod cache;
 pub mod codec;
-pub mod registry;
-pub mod storage;
 
-pub use cache::Cache;
-pub use codec::{Codec, decode, decode_row, encode, encode_row};
-pub use registry::{PluginDescriptor, PluginKind, Registry};
-pub use storage::{StorageBackend, StorageBackendFactory, StorageConfig};
+pub use codec::{decode, decode_row, encode, encode_row};
+pub use kalamdb_plugin_api::{
+    AdvisorRule, Cache, Codec, FlowAction, FlowHost, PluginDescriptor, PluginError, PluginInfo,
+    PluginKind, PluginOrigin, Registry, StorageBackend, StorageBackendFactory, StorageConfig,
+};
+
+/// The contract crate's result type (what plugin methods return).
+pub type PluginResult<T> = kalamdb_plugin_api::Result<T>;

@@ -356,6 +356,9 @@ impl KalamParser<'_> {
             if self.word("STORAGES") {
                 return Ok(Some(Statement::ShowStorages));
             }
+            if self.word("PLUGINS") {
+                return Ok(Some(Statement::ShowPlugins));
+            }
             if self.word("TABLES") {
                 let namespace = if self.word("IN") || self.word("FROM") {
                     Some(NamespaceId::new(self.ident()?))

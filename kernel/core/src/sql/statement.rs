@@ -190,6 +190,8 @@ pub enum Statement {
         if_exists: bool,
     },
     ShowStorages,
+    /// `SHOW PLUGINS`: what `system.plugins` lists, for every role.
+    ShowPlugins,
     StorageCheck {
         storage_id: StorageId,
     },

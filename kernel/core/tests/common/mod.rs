@@ -1,15 +1,15 @@
 //! An engine without a front end for kernel tests: a JSON codec and a filesystem storage local
-//! to the tests (the plugin crates would bring a second copy of the kernel), and helpers to
-//! run SQL as root.
+//! to the tests (the filesystem one wraps a fault-injecting store), and helpers to run SQL as
+//! root.
 #![allow(dead_code)]
 
 pub mod faulty;
 
-use kalamdb_core::error::{KalamError, Result};
 use kalamdb_core::object_store::ObjectStore;
 use kalamdb_core::object_store::local::LocalFileSystem;
 use kalamdb_core::plugin::codec::DecodeFn;
 use kalamdb_core::plugin::{Codec, Registry, StorageBackend, StorageBackendFactory, StorageConfig};
+use kalamdb_core::plugin::{PluginError, PluginResult as Result};
 use kalamdb_core::{Engine, EngineConfig, Session};
 use kalamdb_types::{Role, UserId};
 use std::sync::Arc;
@@ -28,12 +28,13 @@ impl Codec for TestJson {
         let mut ser = serde_json::Serializer::new(&mut out);
         value
             .erased_serialize(&mut <dyn erased_serde::Serializer>::erase(&mut ser))
-            .map_err(KalamError::internal)?;
+            .map_err(|e| PluginError::Codec(e.to_string()))?;
         Ok(out)
     }
     fn decode_erased(&self, bytes: &[u8], visit: &mut DecodeFn<'_>) -> Result<()> {
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de)).map_err(KalamError::internal)
+        visit(&mut <dyn erased_serde::Deserializer>::erase(&mut de))
+            .map_err(|e| PluginError::Codec(e.to_string()))
     }
 }
 
@@ -63,10 +64,11 @@ impl StorageBackendFactory for TestFs {
         Ok(())
     }
     fn create(&self, config: &StorageConfig) -> Result<Arc<dyn StorageBackend>> {
-        std::fs::create_dir_all(&config.base_directory).map_err(KalamError::storage)?;
+        std::fs::create_dir_all(&config.base_directory)
+            .map_err(|e| PluginError::Storage(e.to_string()))?;
         let store: Arc<dyn ObjectStore> = Arc::new(
             LocalFileSystem::new_with_prefix(&config.base_directory)
-                .map_err(KalamError::storage)?,
+                .map_err(|e| PluginError::Storage(e.to_string()))?,
         );
         let store = match &self.faults {
             Some(faults) => Arc::new(faulty::FaultyStore {

@@ -2,10 +2,29 @@
 //! floats and catalog records must round-trip unchanged, and damaged bytes must decode to an
 //! error, never a panic.
 
-use crate::catalog::model::{DefaultExpr, NamespaceRecord};
-use crate::plugin::{Codec, decode, decode_row, encode, encode_row};
+use crate::codec::{Codec, decode, decode_row, encode, encode_row};
 use crate::value::{StoredRow, Value};
 use kalamdb_types::NamespaceId;
+use serde::{Deserialize, Serialize};
+
+/// The shapes the kernel's catalog records have: a struct with an id and a number, optional and
+/// nested fields, and an enum with newtype and unit variants. A codec must carry all of them.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct RecordShape {
+    namespace_id: NamespaceId,
+    created_at: i64,
+    description: Option<String>,
+    absent: Option<String>,
+    columns: Vec<(u32, String)>,
+    defaults: Vec<DefaultShape>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+enum DefaultShape {
+    Literal(Value),
+    Now,
+    Named { name: String },
+}
 
 fn round_trip<T>(codec: &dyn Codec, value: &T) -> Result<(), String>
 where
@@ -82,12 +101,20 @@ pub fn run(codec: &dyn Codec) -> Result<(), String> {
     )?;
     round_trip(
         codec,
-        &NamespaceRecord {
+        &RecordShape {
             namespace_id: NamespaceId::new("app"),
             created_at: 42,
+            description: Some("notes".into()),
+            absent: None,
+            columns: vec![(1, "id".into()), (2, "body".into())],
+            defaults: vec![
+                DefaultShape::Literal(Value::Text("d".into())),
+                DefaultShape::Now,
+                DefaultShape::Named { name: "x".into() },
+            ],
         },
     )?;
-    round_trip(codec, &DefaultExpr::Literal(Value::Text("d".into())))?;
+    round_trip(codec, &DefaultShape::Literal(Value::Text("d".into())))?;
     non_finite_floats_survive(codec)?;
     damaged_bytes_never_panic(codec, &row)?;
     Ok(())

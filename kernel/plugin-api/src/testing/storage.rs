@@ -1,7 +1,7 @@
 //! The storage conformance suite: a backend must write, read, list and delete objects, and
 //! its factory must refuse an empty configuration.
 
-use crate::plugin::{StorageBackendFactory, StorageConfig};
+use crate::storage::{StorageBackendFactory, StorageConfig};
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};

@@ -1,0 +1,145 @@
+//! The layering the design promises, checked on the real dependency graph:
+//! - the contract crate's tree (normal and build dependencies, features as when a plugin builds
+//!   it alone) holds none of RocksDB, DataFusion, Arrow/Parquet, bcrypt, an async runtime or an
+//!   HTTP stack;
+//! - every crate under `plugins/` depends on the contract crate and on nothing of the engine.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn cargo(args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "cargo {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The package names in a crate's tree, as `cargo tree -p` resolves it.
+fn tree(package: &str) -> Vec<String> {
+    let text = cargo(&[
+        "tree",
+        "--offline",
+        "-p",
+        package,
+        "-e",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]);
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Crates the contract must never pull in (exact names, or prefixes ending in `-`).
+const FORBIDDEN: &[&str] = &[
+    "rocksdb",
+    "librocksdb-sys",
+    "datafusion",
+    "datafusion-",
+    "arrow",
+    "arrow-",
+    "parquet",
+    "bcrypt",
+    "tokio",
+    "axum",
+    "hyper",
+    "reqwest",
+    "kalamdb-core",
+];
+
+fn forbidden(name: &str) -> bool {
+    FORBIDDEN.iter().any(|f| match f.strip_suffix('-') {
+        Some(prefix) => name.starts_with(&format!("{prefix}-")),
+        None => name == *f,
+    })
+}
+
+#[test]
+fn the_contract_crate_pulls_in_no_engine_dependency() {
+    let names = tree("kalamdb-plugin-api");
+    assert!(
+        names.iter().any(|n| n == "object_store"),
+        "the tree was not read: {names:?}"
+    );
+    let bad: Vec<&String> = names.iter().filter(|n| forbidden(n)).collect();
+    assert!(bad.is_empty(), "kalamdb-plugin-api depends on {bad:?}");
+}
+
+#[test]
+fn the_forbidden_list_catches_the_engine() {
+    // The same check on the engine's own tree finds what it must: the test can fail.
+    let names = tree("kalamdb-core");
+    for must in ["rocksdb", "datafusion", "bcrypt", "tokio"] {
+        assert!(names.iter().any(|n| n == must), "{must} not in {names:?}");
+    }
+    assert!(names.iter().any(|n| forbidden(n)));
+}
+
+#[test]
+fn every_plugin_depends_on_the_contract_and_not_on_the_engine() {
+    let metadata: Value = serde_json::from_str(&cargo(&[
+        "metadata",
+        "--offline",
+        "--no-deps",
+        "--format-version",
+        "1",
+    ]))
+    .expect("metadata json");
+    let plugins_dir = workspace_root().join("plugins");
+    let mut seen = 0;
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
+        if !manifest.starts_with(&plugins_dir) {
+            continue;
+        }
+        seen += 1;
+        let name = package["name"].as_str().unwrap_or_default();
+        let normal: Vec<&str> = package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["kind"].is_null())
+            .filter_map(|d| d["name"].as_str())
+            .collect();
+        assert!(
+            normal.contains(&"kalamdb-plugin-api"),
+            "{name} does not depend on kalamdb-plugin-api: {normal:?}"
+        );
+        for engine in ["kalamdb-core", "kalamdb-server", "rocksdb", "datafusion"] {
+            assert!(
+                !normal.contains(&engine),
+                "{name} depends on {engine}; a plugin depends on the contract crate only"
+            );
+        }
+        let tree = tree(name);
+        assert!(
+            !tree.iter().any(|n| n == "kalamdb-core" || n == "rocksdb"),
+            "{name}'s tree reaches the engine: {tree:?}"
+        );
+    }
+    assert!(seen >= 5, "found only {seen} plugin crates under plugins/");
+}
