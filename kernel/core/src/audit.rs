@@ -198,6 +198,21 @@ fn bounded(text: &str, most: usize) -> String {
     }
 }
 
+/// One thing to record in `system.audit_log`, as the caller knows it (the id and time are
+/// added when it is written; long fields are cut).
+#[derive(Clone, Debug)]
+pub struct AuditEvent {
+    /// Who did it (for a failed login: the name that was sent).
+    pub actor: String,
+    pub actor_role: Option<String>,
+    pub ip_address: Option<String>,
+    pub action: AuditAction,
+    /// What it was done to (a table, a user ...).
+    pub target: Option<String>,
+    pub details: Option<String>,
+    pub success: bool,
+}
+
 impl Engine {
     /// Deletes audit records older than `cutoff_ms` (Unix milliseconds); returns how many.
     /// Keys are time-ordered ids, so the old records are one prefix of the family.
@@ -230,31 +245,26 @@ impl Engine {
     }
 
     /// Appends an audit record. A failure to record is logged, never the caller's failure.
-    pub async fn audit(
-        &self,
-        actor: &str,
-        actor_role: Option<String>,
-        ip_address: Option<String>,
-        action: AuditAction,
-        target: Option<String>,
-        details: Option<String>,
-        success: bool,
-    ) {
+    pub async fn audit(&self, event: AuditEvent) {
         // Fields come from the request (a failed login's user name is whatever was sent):
         // bounded, so a client cannot grow the log by sending large values.
+        let (action, actor) = (event.action, bounded(&event.actor, MAX_NAME_CHARS));
         let record = AuditRecord {
             audit_id: crate::exec::functions::snowflake_id(),
             at: now_micros(),
-            actor: bounded(actor, MAX_NAME_CHARS),
-            actor_role,
+            actor,
+            actor_role: event.actor_role,
             action,
-            target: target.map(|t| bounded(&t, MAX_NAME_CHARS)),
-            details: details.map(|d| bounded(&d, MAX_DETAILS_CHARS)),
-            ip_address: ip_address.map(|ip| bounded(&ip, MAX_NAME_CHARS)),
-            success,
+            target: event.target.map(|t| bounded(&t, MAX_NAME_CHARS)),
+            details: event.details.map(|d| bounded(&d, MAX_DETAILS_CHARS)),
+            ip_address: event.ip_address.map(|ip| bounded(&ip, MAX_NAME_CHARS)),
+            success: event.success,
         };
         if let Err(e) = self.put_audit(&record).await {
-            tracing::error!("cannot write audit record {action:?} by {actor}: {e}");
+            tracing::error!(
+                "cannot write audit record {action:?} by {}: {e}",
+                record.actor
+            );
         }
     }
 
@@ -278,29 +288,28 @@ impl Engine {
     ) {
         let role = Some(session.role.to_string());
         if let Err(KalamError::PermissionDenied { action, .. }) = outcome {
-            let target = subject.as_ref().map(|(_, t, _)| t.clone());
-            self.audit(
-                session.user.as_str(),
-                role,
-                session.client_ip.clone(),
-                AuditAction::PermissionDenied,
-                target,
-                Some(action.clone()),
-                false,
-            )
+            self.audit(AuditEvent {
+                actor: session.user.to_string(),
+                actor_role: role,
+                ip_address: session.client_ip.clone(),
+                action: AuditAction::PermissionDenied,
+                target: subject.as_ref().map(|(_, t, _)| t.clone()),
+                details: Some(action.clone()),
+                success: false,
+            })
             .await;
             return;
         }
         if let Some((action, target, details)) = subject {
-            self.audit(
-                session.user.as_str(),
-                role,
-                session.client_ip.clone(),
+            self.audit(AuditEvent {
+                actor: session.user.to_string(),
+                actor_role: role,
+                ip_address: session.client_ip.clone(),
                 action,
-                Some(target),
-                Some(details),
-                outcome.is_ok(),
-            )
+                target: Some(target),
+                details: Some(details),
+                success: outcome.is_ok(),
+            })
             .await;
         }
     }

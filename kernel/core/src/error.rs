@@ -135,6 +135,19 @@ impl From<kalamdb_plugin_api::PluginError> for KalamError {
     }
 }
 
+/// A statement that did not parse: the same variant, so the same status code and message.
+impl From<kalamdb_sql::SqlError> for KalamError {
+    fn from(err: kalamdb_sql::SqlError) -> Self {
+        use kalamdb_sql::SqlError as S;
+        match err {
+            S::Syntax(m) => KalamError::Syntax(m),
+            S::Unsupported(m) => KalamError::Unsupported(m),
+            S::TooComplex { what, found, limit } => KalamError::TooComplex { what, found, limit },
+            S::InvalidDefinition(m) => KalamError::InvalidDefinition(m),
+        }
+    }
+}
+
 impl From<rocksdb::Error> for KalamError {
     fn from(err: rocksdb::Error) -> Self {
         KalamError::Storage(err.to_string())

@@ -3,7 +3,7 @@
 //! - [`plugin`]: the contract's traits and `Registry`, re-exported, and the typed codec calls.
 //! - [`store`]: the RocksDB hot store, its key layout and the shard writers (group commit).
 //! - [`catalog`]: namespaces, tables, storages and users, persisted in system column families.
-//! - [`sql`]: statement splitting and the typed `Statement` parser.
+//! - [`sql`]: the `kalamdb-sql` crate (statement splitting, the typed `Statement` parser).
 //! - [`cold`]: Parquet segments, manifests and flush.
 //! - [`jobs`]: background jobs and `system.jobs`.
 //! - [`exec`]: the `execute` path: DDL, DML, queries on DataFusion, access checks.
@@ -26,12 +26,13 @@ pub mod flow_host;
 pub mod jobs;
 pub mod live;
 pub mod plugin;
-pub mod sql;
 pub mod store;
 pub mod value;
 
 pub use engine::{Engine, EngineConfig, Session};
 pub use error::{KalamError, Result};
+/// The SQL front end (`kalamdb-sql`): statements and their parser, separate from execution.
+pub use kalamdb_sql as sql;
 pub use value::{StoredRow, Value};
 
 /// Re-exported so plugins use the same versions as the kernel.

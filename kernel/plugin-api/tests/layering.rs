@@ -2,7 +2,8 @@
 //! - the contract crate's tree (normal and build dependencies, features as when a plugin builds
 //!   it alone) holds none of RocksDB, DataFusion, Arrow/Parquet, bcrypt, an async runtime or an
 //!   HTTP stack;
-//! - every crate under `plugins/` depends on the contract crate and on nothing of the engine.
+//! - every crate under `plugins/` depends on the contract crate and on nothing of the engine;
+//! - the SQL parser crate (`kalamdb-sql`) does not reach execution (DataFusion, RocksDB, the engine).
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,24 @@ fn the_contract_crate_pulls_in_no_engine_dependency() {
     );
     let bad: Vec<&String> = names.iter().filter(|n| forbidden(n)).collect();
     assert!(bad.is_empty(), "kalamdb-plugin-api depends on {bad:?}");
+}
+
+#[test]
+fn the_sql_parser_is_separate_from_execution() {
+    let names = tree("kalamdb-sql");
+    assert!(names.iter().any(|n| n == "sqlparser"), "{names:?}");
+    for engine in [
+        "kalamdb-core",
+        "rocksdb",
+        "datafusion",
+        "datafusion-execution",
+        "bcrypt",
+    ] {
+        assert!(
+            !names.iter().any(|n| n == engine),
+            "kalamdb-sql depends on {engine}: parsing must not reach execution"
+        );
+    }
 }
 
 #[test]

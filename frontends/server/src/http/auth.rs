@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kalamdb_core::audit::AuditAction;
+use kalamdb_core::audit::{AuditAction, AuditEvent};
 use kalamdb_core::auth::login::TokenPair;
 use kalamdb_core::auth::{LoginError, SetupError, TokenKind};
 use kalamdb_core::catalog::model::UserRecord;
@@ -120,15 +120,15 @@ pub async fn login(
     };
     state
         .engine
-        .audit(
-            &request.user,
-            outcome.as_ref().ok().map(|(u, _)| u.role.to_string()),
-            Some(ip),
+        .audit(AuditEvent {
+            actor: request.user.clone(),
+            actor_role: outcome.as_ref().ok().map(|(u, _)| u.role.to_string()),
+            ip_address: Some(ip),
             action,
-            Some(request.user.clone()),
-            details.map(str::to_string),
-            outcome.is_ok(),
-        )
+            target: Some(request.user.clone()),
+            details: details.map(str::to_string),
+            success: outcome.is_ok(),
+        })
         .await;
     match outcome {
         Ok((user, tokens)) => token_response(&user, tokens),

@@ -1,6 +1,6 @@
 //! Catalog records as persisted (through the configured codec) in the system column families.
 
-use crate::value::Value;
+pub use kalamdb_sql::model::{AccessLevel, DefaultExpr, StorageMode};
 use kalamdb_types::{KalamDataType, NamespaceId, Role, StorageId, TableId, TableType, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -9,35 +9,6 @@ pub struct NamespaceRecord {
     pub namespace_id: NamespaceId,
     /// Microseconds since the epoch.
     pub created_at: i64,
-}
-
-/// A column default, evaluated per inserted row.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum DefaultExpr {
-    Literal(Value),
-    Now,
-    SnowflakeId,
-    UuidV7,
-    Ulid,
-    CurrentUser,
-    /// AUTO_INCREMENT / SERIAL: one more than the largest value in the table.
-    AutoIncrement,
-}
-
-impl DefaultExpr {
-    /// How `DESCRIBE TABLE` shows it.
-    pub fn sql(&self) -> String {
-        match self {
-            DefaultExpr::Literal(Value::Text(s)) => format!("'{}'", s.replace('\'', "''")),
-            DefaultExpr::Literal(v) => v.display(),
-            DefaultExpr::Now => "NOW()".into(),
-            DefaultExpr::SnowflakeId => "SNOWFLAKE_ID()".into(),
-            DefaultExpr::UuidV7 => "UUID_V7()".into(),
-            DefaultExpr::Ulid => "ULID()".into(),
-            DefaultExpr::CurrentUser => "CURRENT_USER()".into(),
-            DefaultExpr::AutoIncrement => "AUTO_INCREMENT".into(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,37 +20,6 @@ pub struct ColumnDef {
     pub nullable: bool,
     pub primary_key: bool,
     pub default: Option<DefaultExpr>,
-}
-
-/// Access level of a SHARED table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccessLevel {
-    Public,
-    Private,
-    Restricted,
-    Dba,
-}
-
-impl AccessLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessLevel::Public => "public",
-            AccessLevel::Private => "private",
-            AccessLevel::Restricted => "restricted",
-            AccessLevel::Dba => "dba",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "public" => AccessLevel::Public,
-            "private" => AccessLevel::Private,
-            "restricted" => AccessLevel::Restricted,
-            "dba" => AccessLevel::Dba,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -146,23 +86,6 @@ pub struct StorageRecord {
     pub user_tables_template: String,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-/// Where a user's partitions of `USE_USER_STORAGE` tables are flushed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StorageMode {
-    Table,
-    Region,
-}
-
-impl StorageMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageMode::Table => "table",
-            StorageMode::Region => "region",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -64,6 +64,7 @@ impl Engine {
         let mut merged: Vec<(&'static str, usize)> = Vec::new();
         for (i, piece) in pieces.iter().enumerate() {
             let statement = parse_statement(piece).map_err(|error| {
+                let error = KalamError::from(error);
                 if multi {
                     BatchError::Statement {
                         index: i + 1,

@@ -88,20 +88,9 @@ impl Engine {
             })
     }
 
-    /// Where a table's rows for `user` are written.
+    /// Where a table's rows for `user` are written (the store's one routing rule).
     fn route(&self, entry: &TableEntry, user: &UserId) -> (WriterId, String) {
-        let id = &entry.def.id;
-        match entry.def.table_type {
-            TableType::User => {
-                let shard = self.store.shard_of(user);
-                (WriterId::User(shard), keys::user_table_cf(shard, id))
-            }
-            TableType::Stream => (
-                WriterId::User(self.store.shard_of(user)),
-                keys::stream_table_cf(id),
-            ),
-            _ => (WriterId::Shared, keys::shared_table_cf(id)),
-        }
+        self.store.route(&entry.def.id, entry.def.table_type, user)
     }
 
     fn row_key(entry: &TableEntry, user: &UserId, pk: &Value) -> Result<Vec<u8>> {
@@ -209,7 +198,7 @@ impl Engine {
                         ))
                     }))
                 }
-                other => Some(literal(other)),
+                other => Some(literal(other).map_err(Into::into)),
             },
             Expr::Nested(inner) => Self::simple_value(inner, params, session),
             Expr::UnaryOp {

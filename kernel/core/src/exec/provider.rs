@@ -123,12 +123,8 @@ impl HotTableProvider {
     }
 
     fn cf_name(&self, scope: &QueryScope) -> String {
-        let id = &self.entry.def.id;
-        match self.entry.def.table_type {
-            TableType::User => keys::user_table_cf(self.store.shard_of(&scope.user), id),
-            TableType::Stream => keys::stream_table_cf(id),
-            _ => keys::shared_table_cf(id),
-        }
+        let def = &self.entry.def;
+        self.store.route(&def.id, def.table_type, &scope.user).1
     }
 
     /// The live rows a scope may see, honoring the access path and limit.

@@ -94,7 +94,7 @@ struct Parsed {
 }
 
 fn parse(sql: &str) -> Result<Parsed, SubscribeError> {
-    let statement = crate::sql::parse_statement(sql).map_err(from_kalam)?;
+    let statement = crate::sql::parse_statement(sql).map_err(|e| from_kalam(e.into()))?;
     let crate::sql::Statement::Query(stmt) = statement else {
         return Err(fail(
             ws_codes::INVALID_SQL,
@@ -638,7 +638,7 @@ impl Engine {
             Some(n) => sql.push_str(&format!(" ORDER BY _seq DESC LIMIT {n}")),
             None => sql.push_str(" ORDER BY _seq"),
         }
-        let statement = match crate::sql::parse_statement(&sql).map_err(from_kalam)? {
+        let statement = match crate::sql::parse_statement(&sql).map_err(|e| from_kalam(e.into()))? {
             crate::sql::Statement::Query(s) => *s,
             _ => {
                 return Err(fail(

@@ -14,7 +14,7 @@ pub mod writer;
 use crate::error::{KalamError, Result};
 use crate::plugin::{Codec, decode_row};
 use crate::value::StoredRow;
-use kalamdb_types::{ShardId, UserId};
+use kalamdb_types::{ShardId, TableId, TableType, UserId};
 use rocksdb::{ColumnFamilyDescriptor, DBWithThreadMode, MultiThreaded, Options};
 use std::path::Path;
 use std::sync::Arc;
@@ -173,6 +173,28 @@ impl HotStore {
 
     pub fn shard_of(&self, user: &UserId) -> ShardId {
         ShardId::of_user(user, self.options.user_shards)
+    }
+
+    /// Where a table's rows for `user` live and who writes them: the one routing rule. USER
+    /// tables: the user's shard (writer and column family); STREAM tables: the user's shard's
+    /// writer, one column family; SHARED tables: the shared writer and column family.
+    pub fn route(
+        &self,
+        table: &TableId,
+        table_type: TableType,
+        user: &UserId,
+    ) -> (WriterId, String) {
+        match table_type {
+            TableType::User => {
+                let shard = self.shard_of(user);
+                (WriterId::User(shard), keys::user_table_cf(shard, table))
+            }
+            TableType::Stream => (
+                WriterId::User(self.shard_of(user)),
+                keys::stream_table_cf(table),
+            ),
+            _ => (WriterId::Shared, keys::shared_table_cf(table)),
+        }
     }
 
     /// Creates a column family if it does not exist yet.

@@ -1,6 +1,6 @@
 //! SQL type names (PostgreSQL's and MySQL's spellings) to column types.
 
-use crate::error::{KalamError, Result};
+use crate::error::{Result, SqlError};
 use kalamdb_types::KalamDataType;
 
 /// A parsed type: the column type and whether it implies AUTO_INCREMENT (SERIAL).
@@ -46,12 +46,12 @@ pub fn map_type(name: &str, params: &[u64]) -> Result<ParsedType> {
                 .copied()
                 .unwrap_or(if params.is_empty() { 10 } else { 0 });
             if precision == 0 || precision > 38 {
-                return Err(KalamError::InvalidDefinition(format!(
+                return Err(SqlError::InvalidDefinition(format!(
                     "NUMERIC precision {precision} must be between 1 and 38"
                 )));
             }
             if scale > precision {
-                return Err(KalamError::InvalidDefinition(format!(
+                return Err(SqlError::InvalidDefinition(format!(
                     "NUMERIC scale {scale} must be between 0 and precision {precision}"
                 )));
             }
@@ -76,7 +76,7 @@ pub fn map_type(name: &str, params: &[u64]) -> Result<ParsedType> {
         "JSON" | "JSONB" => plain(KalamDataType::Json),
         "UUID" => plain(KalamDataType::Uuid),
         "FILE" => plain(KalamDataType::File),
-        other => Err(KalamError::InvalidDefinition(format!(
+        other => Err(SqlError::InvalidDefinition(format!(
             "type \"{}\" does not exist",
             other.to_ascii_lowercase()
         ))),

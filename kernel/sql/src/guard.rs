@@ -7,10 +7,10 @@
 //! by sqlparser's own recursion limit. The tokenizer is iterative, so this check holds for any
 //! input the request size limit lets through.
 
-use crate::error::{KalamError, Result};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use crate::error::{Result, SqlError};
+use sqlparser::dialect::GenericDialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, Tokenizer};
 
 /// Binary operators in one expression (between two commas at the same level, nested
 /// parentheses included).
@@ -78,7 +78,7 @@ pub fn check_shape(sql: &str) -> Result<()> {
     }
     let check = |what, found: usize, limit: usize| {
         if found > limit {
-            Err(KalamError::TooComplex { what, found, limit })
+            Err(SqlError::TooComplex { what, found, limit })
         } else {
             Ok(())
         }
@@ -139,7 +139,7 @@ mod tests {
         for op in ["+", " AND ", " OR ", "||", "*"] {
             let sql = format!("SELECT {}", chain("1", op, MAX_EXPRESSION_OPERATORS * 10));
             assert!(
-                matches!(check_shape(&sql), Err(KalamError::TooComplex { .. })),
+                matches!(check_shape(&sql), Err(SqlError::TooComplex { .. })),
                 "{op}"
             );
         }

@@ -8,17 +8,17 @@ use super::statement::{
 };
 use super::syntax_error;
 use super::types::map_type;
-use crate::catalog::model::{AccessLevel, DefaultExpr, StorageMode};
-use crate::error::{KalamError, Result};
-use crate::value::Value;
-use datafusion::sql::sqlparser::ast::{self, Expr, FunctionArguments, UnaryOperator};
-use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::parser::{Parser, ParserError};
-use datafusion::sql::sqlparser::tokenizer::Token;
+use crate::error::{Result, SqlError};
+use crate::model::{AccessLevel, DefaultExpr, StorageMode};
+use kalamdb_plugin_api::Value;
 use kalamdb_types::{NamespaceId, Role, StorageId, TableName, TableType, UserId};
+use sqlparser::ast::{self, Expr, FunctionArguments, UnaryOperator};
+use sqlparser::dialect::GenericDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
 
-fn syntax(err: ParserError) -> KalamError {
-    KalamError::Syntax(syntax_error::translate(&err))
+fn syntax(err: ParserError) -> SqlError {
+    SqlError::Syntax(syntax_error::translate(&err))
 }
 
 /// Parses one statement (no trailing `;` needed).
@@ -56,7 +56,7 @@ fn parse_standard(sql: &str) -> Result<Statement> {
                 .take(2)
                 .collect::<Vec<_>>()
                 .join(" ");
-            return Err(KalamError::Unsupported(format!(
+            return Err(SqlError::Unsupported(format!(
                 "{head} is not supported by KalamDB"
             )));
         }
@@ -125,9 +125,9 @@ impl KalamParser<'_> {
         let found = self.p.peek_token_ref().token.to_string();
         Err(
             if found.is_empty() || self.p.peek_token_ref().token == Token::EOF {
-                KalamError::Syntax("syntax error at end of input".into())
+                SqlError::Syntax("syntax error at end of input".into())
             } else {
-                KalamError::Syntax(format!("syntax error at or near \"{found}\""))
+                SqlError::Syntax(format!("syntax error at or near \"{found}\""))
             },
         )
     }
@@ -415,7 +415,7 @@ impl KalamParser<'_> {
 
     fn role(&mut self) -> Result<Role> {
         let text = self.name_or_string()?;
-        text.parse::<Role>().map_err(KalamError::InvalidDefinition)
+        text.parse::<Role>().map_err(SqlError::InvalidDefinition)
     }
 
     fn storage_mode(&mut self) -> Result<StorageMode> {
@@ -423,7 +423,7 @@ impl KalamParser<'_> {
         match text.to_ascii_lowercase().as_str() {
             "table" => Ok(StorageMode::Table),
             "region" => Ok(StorageMode::Region),
-            other => Err(KalamError::InvalidDefinition(format!(
+            other => Err(SqlError::InvalidDefinition(format!(
                 "Unknown storage mode '{other}'. Use 'table' or 'region'"
             ))),
         }
@@ -460,7 +460,7 @@ impl KalamParser<'_> {
             }
         }
         if spec.storage_type.is_empty() {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(SqlError::InvalidDefinition(format!(
                 "CREATE STORAGE {} needs TYPE (filesystem or s3)",
                 spec.storage_id
             )));
@@ -509,7 +509,7 @@ impl KalamParser<'_> {
                 self.expect_token(Token::LParen)?;
                 let name = self.ident()?;
                 if self.p.consume_token(&Token::Comma) {
-                    return Err(KalamError::InvalidDefinition(
+                    return Err(SqlError::InvalidDefinition(
                         "KalamDB tables have a single-column PRIMARY KEY".into(),
                     ));
                 }
@@ -526,9 +526,7 @@ impl KalamParser<'_> {
         }
         if let Some(pk) = table_pk {
             let col = columns.iter_mut().find(|c| c.name == pk).ok_or_else(|| {
-                KalamError::InvalidDefinition(format!(
-                    "column \"{pk}\" named in key does not exist"
-                ))
+                SqlError::InvalidDefinition(format!("column \"{pk}\" named in key does not exist"))
             })?;
             col.primary_key = true;
             col.nullable = false;
@@ -605,7 +603,7 @@ impl KalamParser<'_> {
                 });
             } else if self.word("UNIQUE") {
                 if !col.primary_key {
-                    return Err(KalamError::Unsupported(format!(
+                    return Err(SqlError::Unsupported(format!(
                         "UNIQUE on column \"{}\" is not supported; only the PRIMARY KEY is unique",
                         col.name
                     )));
@@ -660,7 +658,7 @@ impl KalamParser<'_> {
         if self.words(&["ACCESS", "LEVEL"]) {
             let text = self.name_or_string()?;
             let level = AccessLevel::parse(&text).ok_or_else(|| {
-                KalamError::InvalidDefinition(format!(
+                SqlError::InvalidDefinition(format!(
                     "invalid access level '{text}': expected public, private, restricted or dba"
                 ))
             })?;
@@ -677,7 +675,7 @@ impl KalamParser<'_> {
             ("TTL_SECONDS", spec.ttl_seconds.is_some()),
         ];
         if let Some((name, _)) = fixed.iter().find(|(_, given)| *given) {
-            return Err(KalamError::InvalidDefinition(format!(
+            return Err(SqlError::InvalidDefinition(format!(
                 "table option {name} cannot be changed after CREATE TABLE; ALTER TABLE can set FLUSH_POLICY, DELETED_RETENTION_HOURS and ACCESS LEVEL"
             )));
         }
@@ -688,7 +686,7 @@ impl KalamParser<'_> {
         ) {
             (Some(level), None, None) => TableChange::AccessLevel(level),
             (Some(_), _, _) => {
-                return Err(KalamError::InvalidDefinition(
+                return Err(SqlError::InvalidDefinition(
                     "set ACCESS_LEVEL in its own ALTER TABLE ... SET ACCESS LEVEL statement".into(),
                 ));
             }
@@ -717,7 +715,7 @@ impl KalamParser<'_> {
             }
         }
         let bad = || {
-            KalamError::Syntax(
+            SqlError::Syntax(
                 "EXECUTE AS USER 'name' needs one statement in parentheses: EXECUTE AS USER 'alice' (SELECT ...)"
                     .into(),
             )
@@ -729,16 +727,14 @@ impl KalamParser<'_> {
         if inner.is_empty() {
             return Err(bad());
         }
-        if crate::sql::split::split_statements(inner).len() != 1 {
-            return Err(KalamError::Syntax(
+        if crate::split_statements(inner).len() != 1 {
+            return Err(SqlError::Syntax(
                 "EXECUTE AS USER runs exactly one statement".into(),
             ));
         }
         let statement = parse_statement(inner)?;
         if matches!(statement, Statement::ExecuteAs { .. }) {
-            return Err(KalamError::Syntax(
-                "EXECUTE AS USER cannot be nested".into(),
-            ));
+            return Err(SqlError::Syntax("EXECUTE AS USER cannot be nested".into()));
         }
         Ok(Statement::ExecuteAs {
             user,
@@ -754,7 +750,7 @@ impl KalamParser<'_> {
             self.expect_token(Token::Eq)?;
             let value = self.option_value()?;
             let bad = |what: &str| {
-                KalamError::InvalidDefinition(format!(
+                SqlError::InvalidDefinition(format!(
                     "invalid value '{value}' for table option {key}: expected {what}"
                 ))
             };
@@ -763,7 +759,7 @@ impl KalamParser<'_> {
                     spec.table_type = Some(
                         value
                             .parse::<TableType>()
-                            .map_err(KalamError::InvalidDefinition)?,
+                            .map_err(SqlError::InvalidDefinition)?,
                     )
                 }
                 "STORAGE_ID" => spec.storage_id = Some(StorageId::new(value)),
@@ -793,7 +789,7 @@ impl KalamParser<'_> {
                     )
                 }
                 other => {
-                    return Err(KalamError::InvalidDefinition(format!(
+                    return Err(SqlError::InvalidDefinition(format!(
                         "unrecognized table option \"{other}\". Valid options: TYPE, STORAGE_ID, \
                          USE_USER_STORAGE, FLUSH_POLICY, DELETED_RETENTION_HOURS, TTL_SECONDS, ACCESS_LEVEL"
                     )));
@@ -820,7 +816,7 @@ fn default_expr(expr: &Expr) -> Result<DefaultExpr> {
                 FunctionArguments::Subquery(_) => false,
             };
             if !no_args {
-                return Err(KalamError::Unsupported(format!(
+                return Err(SqlError::Unsupported(format!(
                     "DEFAULT {expr} is not supported; use a literal, NOW(), SNOWFLAKE_ID(), UUID_V7(), ULID() or CURRENT_USER()"
                 )));
             }
@@ -831,7 +827,7 @@ fn default_expr(expr: &Expr) -> Result<DefaultExpr> {
                 "ulid" => DefaultExpr::Ulid,
                 "current_user" | "user" => DefaultExpr::CurrentUser,
                 other => {
-                    return Err(KalamError::Unsupported(format!(
+                    return Err(SqlError::Unsupported(format!(
                         "DEFAULT {other}() is not supported; use NOW(), SNOWFLAKE_ID(), UUID_V7(), ULID() or CURRENT_USER()"
                     )));
                 }
@@ -847,7 +843,7 @@ fn default_expr(expr: &Expr) -> Result<DefaultExpr> {
             DefaultExpr::Literal(Value::Decimal(d)) => {
                 Ok(DefaultExpr::Literal(Value::Decimal(format!("-{d}"))))
             }
-            _ => Err(KalamError::Unsupported(format!(
+            _ => Err(SqlError::Unsupported(format!(
                 "DEFAULT {expr} is not supported"
             ))),
         },
@@ -862,7 +858,7 @@ fn default_expr(expr: &Expr) -> Result<DefaultExpr> {
                 Ok(DefaultExpr::Now)
             }
         }
-        other => Err(KalamError::Unsupported(format!(
+        other => Err(SqlError::Unsupported(format!(
             "DEFAULT {other} is not supported; use a literal, NOW(), SNOWFLAKE_ID(), UUID_V7(), ULID() or CURRENT_USER()"
         ))),
     }
@@ -883,7 +879,7 @@ pub fn literal(value: &ast::Value) -> Result<Value> {
         ast::Value::Boolean(b) => Value::Bool(*b),
         ast::Value::Null => Value::Null,
         other => {
-            return Err(KalamError::Unsupported(format!(
+            return Err(SqlError::Unsupported(format!(
                 "literal {other} is not supported here"
             )));
         }

@@ -1,8 +1,8 @@
 //! Typed statements. Every front end executes these through the one `execute` path.
 
-use crate::catalog::model::{AccessLevel, DefaultExpr, StorageMode};
-use datafusion::sql::sqlparser::ast;
+use crate::model::{AccessLevel, DefaultExpr, StorageMode};
 use kalamdb_types::{KalamDataType, NamespaceId, Role, StorageId, TableName, TableType, UserId};
+use sqlparser::ast;
 
 /// A table as written: `ns.t` or `t` (resolved against the session's namespace).
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,6 @@
 //! sqlparser's errors in PostgreSQL's words: `syntax error at or near "SELEKT"`.
 
-use datafusion::sql::sqlparser::parser::ParserError;
+use sqlparser::parser::ParserError;
 
 pub fn translate(err: &ParserError) -> String {
     let text = match err {
