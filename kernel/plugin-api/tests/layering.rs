@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // The runner's value first: a binary built in another checkout of the same tree (a CI
+    // clone sharing the target folder) still looks at the checkout it runs in.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest)
         .join("../..")
         .canonicalize()
         .expect("workspace root")

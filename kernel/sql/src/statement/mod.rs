@@ -1,0 +1,122 @@
+//! Typed statements. Every front end executes these through the one `execute` path. The
+//! [`Statement`] enum is here; the payloads of each statement family are in their own file:
+//! [`table`] (CREATE/ALTER TABLE), [`user`] (CREATE/ALTER USER), [`storage`] (CREATE/ALTER
+//! STORAGE).
+
+pub mod storage;
+pub mod table;
+pub mod user;
+
+pub use storage::{StorageChange, StorageSpec};
+pub use table::{ColumnSpec, CreateTable, TableChange, TableOptionsSpec};
+pub use user::{CreateUser, UserChange};
+
+use kalamdb_types::{NamespaceId, StorageId, TableName, UserId};
+use sqlparser::ast;
+
+/// A table as written: `ns.t` or `t` (resolved against the session's namespace).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableRef {
+    pub namespace: Option<NamespaceId>,
+    pub table: TableName,
+}
+
+impl std::fmt::Display for TableRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{ns}.{}", self.table),
+            None => write!(f, "{}", self.table),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    CreateNamespace {
+        name: NamespaceId,
+        if_not_exists: bool,
+    },
+    DropNamespace {
+        name: NamespaceId,
+        if_exists: bool,
+        cascade: bool,
+    },
+    ShowNamespaces,
+    Use {
+        namespace: NamespaceId,
+    },
+    CreateTable(Box<CreateTable>),
+    DropTable {
+        table: TableRef,
+        if_exists: bool,
+    },
+    AlterTable {
+        table: TableRef,
+        change: TableChange,
+    },
+    ShowTables {
+        namespace: Option<NamespaceId>,
+    },
+    DescribeTable {
+        table: TableRef,
+    },
+    CreateUser(Box<CreateUser>),
+    AlterUser {
+        user: UserId,
+        change: UserChange,
+    },
+    DropUser {
+        user: UserId,
+        if_exists: bool,
+    },
+    /// `KILL LIVE QUERY 'live_id'`.
+    KillLiveQuery {
+        live_id: String,
+    },
+    /// `SUBSCRIBE TO ns.t [WHERE ...] [OPTIONS (...)]`: answered with how to subscribe over
+    /// WebSocket.
+    SubscribeTo {
+        select: String,
+        options: Vec<(String, String)>,
+    },
+    CreateStorage(Box<StorageSpec>),
+    AlterStorage {
+        storage_id: StorageId,
+        change: StorageChange,
+    },
+    DropStorage {
+        storage_id: StorageId,
+        if_exists: bool,
+    },
+    ShowStorages,
+    /// `SHOW PLUGINS`: what `system.plugins` lists, for every role.
+    ShowPlugins,
+    StorageCheck {
+        storage_id: StorageId,
+    },
+    StorageFlushTable {
+        table: TableRef,
+    },
+    StorageFlushAll {
+        namespace: Option<NamespaceId>,
+    },
+    KillJob {
+        job_id: String,
+    },
+    StorageCompactTable {
+        table: TableRef,
+    },
+    StorageCompactAll {
+        namespace: Option<NamespaceId>,
+    },
+    Insert(Box<ast::Insert>),
+    Update(Box<ast::Update>),
+    Delete(Box<ast::Delete>),
+    /// SELECT, VALUES, EXPLAIN and other read-only SQL run by DataFusion.
+    Query(Box<ast::Statement>),
+    /// `EXECUTE AS USER 'u' (<one statement>)`: the inner statement runs as that user.
+    ExecuteAs {
+        user: UserId,
+        statement: Box<Statement>,
+    },
+}
