@@ -39,32 +39,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_end_at_semicolons_outside_quotes_and_comments() {
-        assert_eq!(
-            split("SELECT 'a;b'; -- c;d\nSELECT \"x;y\" /* ; */ FROM t;"),
-            vec!["SELECT 'a;b'", "-- c;d\nSELECT \"x;y\" /* ; */ FROM t"]
-        );
-        assert_eq!(split("SELECT 1"), vec!["SELECT 1"]);
-        assert_eq!(split(" ; ;"), Vec::<&str>::new());
-        assert_eq!(
-            split("SELECT 'it''s'; SELECT 2"),
-            vec!["SELECT 'it''s'", "SELECT 2"]
-        );
-    }
-
-    #[test]
-    fn completeness() {
-        assert!(!is_complete("SELECT 1"));
-        assert!(!is_complete("SELECT ';"));
-        assert!(!is_complete("SELECT 1 /* ;"));
-        assert!(is_complete("SELECT 1;"));
-        assert!(is_complete("SELECT 1; -- done"));
-        assert!(is_complete("SELECT 1;\n  "));
-        assert!(!is_complete("SELECT 1; SELECT 2"));
-        assert!(!is_complete("-- just a comment;"));
-    }
-
-    #[test]
     fn ddl_statements() {
         assert!(is_ddl("CREATE TABLE app.t (id INT PRIMARY KEY)"));
         assert!(is_ddl("-- new\ndrop namespace app"));

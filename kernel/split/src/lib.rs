@@ -154,6 +154,7 @@ pub fn only_comments(text: &str) -> bool {
     }
 }
 
+/// The shell's and the server's cases (they were two splitters until they became this one).
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +168,14 @@ mod tests {
                 "-- c;d\nSELECT \"x;y\" /* ; */ FROM t",
                 "SELECT $$;$$"
             ]
+        );
+        assert_eq!(
+            split("SELECT 'a;b'; -- c;d\nSELECT \"x;y\" /* ; */ FROM t;"),
+            vec!["SELECT 'a;b'", "-- c;d\nSELECT \"x;y\" /* ; */ FROM t"]
+        );
+        assert_eq!(
+            split("SELECT 'it''s'; SELECT 2"),
+            vec!["SELECT 'it''s'", "SELECT 2"]
         );
         assert_eq!(split("SELECT 1"), vec!["SELECT 1"]);
         assert_eq!(split(" ; ;"), Vec::<&str>::new());
