@@ -136,8 +136,8 @@ pub struct Engine {
     pub live: Arc<crate::live::LiveManager>,
     pub(crate) jwt_secret: Vec<u8>,
     pub(crate) auto_increment_init: tokio::sync::Mutex<()>,
-    pub(crate) jobs: crate::jobs::JobRegistry,
-    pub(crate) me: std::sync::OnceLock<std::sync::Weak<Engine>>,
+    /// Flush, compaction and cleanup jobs (`system.jobs`).
+    pub(crate) jobs: Arc<crate::jobs::JobRunner>,
     /// Logical plans of reads (registered as the cache `plan`).
     pub plan_cache: Arc<crate::exec::plan_cache::PlanCache>,
     /// Counters for metrics.
@@ -325,6 +325,11 @@ impl Engine {
             Some(s) if !s.is_empty() => s.as_bytes().to_vec(),
             _ => load_or_create_secret(&config.data_dir)?,
         };
+        let jobs = Arc::new(crate::jobs::JobRunner::new(
+            cold.clone(),
+            store.clone(),
+            config.compaction_threshold,
+        ));
         let live = Arc::new(crate::live::LiveManager::new(feed));
         tokio::spawn(crate::live::manager::run_dispatcher(
             live.clone(),
@@ -349,14 +354,12 @@ impl Engine {
             live,
             jwt_secret,
             auto_increment_init: tokio::sync::Mutex::new(()),
-            jobs: crate::jobs::JobRegistry::default(),
-            me: std::sync::OnceLock::new(),
+            jobs,
             plan_cache,
             stats: EngineStats::default(),
             states: Mutex::new(std::collections::HashMap::new()),
             _lock: lock,
         });
-        let _ = engine.me.set(Arc::downgrade(&engine));
         engine.bootstrap().await?;
         engine.recover_jobs().await?;
         Ok(engine)

@@ -5,7 +5,7 @@
 //! old or the new set listed, never neither. The table's cold gate is held throughout, so a
 //! flush never commits a segment into a manifest that compaction is about to replace.
 
-use super::ColdLocation;
+use super::{ColdLocation, ColdStore};
 use crate::catalog::TableEntry;
 use crate::engine::Engine;
 use crate::error::{KalamError, Result};
@@ -23,7 +23,15 @@ impl Engine {
     /// Compacts every folder of a table that has more than `min_segments` segments
     /// (0: every folder with two or more). Returns how many folders were compacted.
     pub async fn compact_table(&self, table: &TableId, min_segments: usize) -> Result<usize> {
-        let gate = self.cold.gate(table);
+        self.cold.compact_table(table, min_segments).await
+    }
+}
+
+impl ColdStore {
+    /// Compacts every folder of a table that has more than `min_segments` segments
+    /// (0: every folder with two or more). Returns how many folders were compacted.
+    pub async fn compact_table(&self, table: &TableId, min_segments: usize) -> Result<usize> {
+        let gate = self.gate(table);
         let _one_cold_writer = gate.cold.lock().await;
         let entry = self.catalog.require_table(table)?;
         if entry.def.table_type == TableType::Stream {
@@ -32,9 +40,9 @@ impl Engine {
             )));
         }
         let mut compacted = 0;
-        for user in self.cold.partitions(&entry.def) {
-            let loc = self.cold.cold_location(&entry.def, user.as_ref())?;
-            let manifest = self.cold.read_manifest(&loc).await?;
+        for user in self.partitions(&entry.def) {
+            let loc = self.cold_location(&entry.def, user.as_ref())?;
+            let manifest = self.read_manifest(&loc).await?;
             if manifest.segments.len() < 2 || manifest.segments.len() <= min_segments {
                 continue;
             }
@@ -49,9 +57,9 @@ impl Engine {
         entry: &TableEntry,
         loc: &ColdLocation,
     ) -> Result<()> {
-        let manifest = self.cold.read_manifest(loc).await?;
+        let manifest = self.read_manifest(loc).await?;
         let segments: Vec<&super::manifest::Segment> = manifest.segments.iter().collect();
-        let rows = self.cold.read_segments(loc, entry, &segments).await?;
+        let rows = self.read_segments(loc, entry, &segments).await?;
         let retention_hours = entry
             .def
             .options
@@ -82,10 +90,10 @@ impl Engine {
         if !kept.is_empty() {
             new_manifest
                 .segments
-                .push(self.cold.write_segment(loc, entry, &kept).await?);
+                .push(self.write_segment(loc, entry, &kept).await?);
         }
         crate::failpoint::abort_at("compact.after_segment");
-        self.cold.write_manifest(loc, &new_manifest).await?;
+        self.write_manifest(loc, &new_manifest).await?;
         crate::failpoint::abort_at("compact.after_manifest");
         let store = loc.backend.object_store();
         for old in &manifest.segments {

@@ -10,6 +10,7 @@
 //! The table's cold gate is held throughout, so no compaction or DROP rewrites the manifest
 //! between 3's read and write (see [`super::gate`]).
 
+use super::ColdStore;
 use crate::engine::Engine;
 use crate::error::{KalamError, Result};
 use crate::value::StoredRow;
@@ -42,7 +43,22 @@ impl Engine {
         table: &TableId,
         cancelled: &(dyn Fn() -> bool + Send + Sync),
     ) -> Result<FlushReport> {
-        let gate = self.cold.gate(table);
+        self.cold
+            .flush_table(table, self.config.compaction_threshold, cancelled)
+            .await
+    }
+}
+
+impl ColdStore {
+    /// Flushes every hot row of a table; `cancelled` is checked between partitions. Folders
+    /// left with more than `compaction_threshold` segments are counted in the report.
+    pub async fn flush_table(
+        &self,
+        table: &TableId,
+        compaction_threshold: usize,
+        cancelled: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<FlushReport> {
+        let gate = self.gate(table);
         let _one_cold_writer = gate.cold.lock().await;
         let entry = self.catalog.require_table(table)?;
         if entry.def.table_type == TableType::Stream {
@@ -51,7 +67,7 @@ impl Engine {
             )));
         }
         let mut report = FlushReport::default();
-        for cf in self.table_cfs(&entry.def) {
+        for cf in self.store.table_cfs(&entry.def.id, entry.def.table_type) {
             let store = self.store.clone();
             let scan_cf = cf.clone();
             let rows = tokio::task::spawn_blocking(move || store.scan_rows(&scan_cf, b""))
@@ -73,15 +89,15 @@ impl Engine {
                 if cancelled() {
                     return Err(KalamError::Execution("flush cancelled".into()));
                 }
-                let loc = self.cold.cold_location(&entry.def, user.as_ref())?;
+                let loc = self.cold_location(&entry.def, user.as_ref())?;
                 let rows: Vec<StoredRow> = versions.iter().map(|(_, r)| r.clone()).collect();
-                let segment = self.cold.write_segment(&loc, &entry, &rows).await?;
+                let segment = self.write_segment(&loc, &entry, &rows).await?;
                 crate::failpoint::abort_at("flush.after_segment");
-                let mut manifest = (*self.cold.read_manifest(&loc).await?).clone();
+                let mut manifest = (*self.read_manifest(&loc).await?).clone();
                 manifest.segments.push(segment);
-                self.cold.write_manifest(&loc, &manifest).await?;
+                self.write_manifest(&loc, &manifest).await?;
                 crate::failpoint::abort_at("flush.after_manifest");
-                if manifest.segments.len() > self.config.compaction_threshold {
+                if manifest.segments.len() > compaction_threshold {
                     report.crowded_folders += 1;
                 }
                 let evict: Vec<(Vec<u8>, i64)> =

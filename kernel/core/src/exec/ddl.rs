@@ -7,9 +7,8 @@ use crate::catalog::model::{ColumnDef, DefaultExpr, NamespaceRecord, TableDef, T
 use crate::engine::{Engine, RESERVED_NAMESPACES, Session, now_micros};
 use crate::error::{KalamError, Result};
 use crate::sql::statement::{CreateTable, TableRef};
-use crate::store::keys;
 use kalamdb_types::wire::QueryResult;
-use kalamdb_types::{NamespaceId, Role, ShardId, StorageId, TableId, TableType};
+use kalamdb_types::{NamespaceId, Role, StorageId, TableId, TableType};
 
 /// Names of namespaces, tables and columns: a letter or `_`, then letters, digits, `_`.
 fn check_name(kind: &str, name: &str) -> Result<()> {
@@ -353,14 +352,7 @@ impl Engine {
 
     /// The column families holding a table's hot rows.
     pub fn table_cfs(&self, def: &TableDef) -> Vec<String> {
-        match def.table_type {
-            TableType::User => (0..self.store.user_shards())
-                .map(|s| keys::user_table_cf(ShardId(s), &def.id))
-                .collect(),
-            TableType::Shared => vec![keys::shared_table_cf(&def.id)],
-            TableType::Stream => vec![keys::stream_table_cf(&def.id)],
-            TableType::System => Vec::new(),
-        }
+        self.store.table_cfs(&def.id, def.table_type)
     }
 
     /// Removes a table from the catalog, then its hot data and cold files (a cleanup job that

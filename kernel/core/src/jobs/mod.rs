@@ -106,13 +106,13 @@ pub fn all_jobs(store: &crate::store::HotStore) -> Result<Vec<JobRecord>> {
 /// explicit `Send` type: it starts a job from inside a job, and the compiler cannot see through
 /// that cycle of futures otherwise.
 fn compact_after_flush(
-    engine: Arc<Engine>,
+    runner: Arc<JobRunner>,
     table: TableId,
 ) -> futures::future::BoxFuture<'static, ()> {
     Box::pin(async move {
-        let threshold = engine.config.compaction_threshold;
-        if let Err(e) = engine
-            .start_job_with(JobKind::Compact, table.clone(), threshold)
+        let threshold = runner.compaction_threshold;
+        if let Err(e) = runner
+            .start(JobKind::Compact, table.clone(), threshold)
             .await
         {
             tracing::warn!("compaction of {table} after a flush did not start: {e}");
@@ -120,13 +120,31 @@ fn compact_after_flush(
     })
 }
 
-/// In-memory view of active jobs and their cancel flags.
-#[derive(Default)]
-pub struct JobRegistry {
+/// The job component: the active jobs and their cancel flags, and what a flush or compaction
+/// job runs on (the cold store, the hot store for records). It owns its dependencies, so a job's
+/// task holds the runner, never the engine.
+pub struct JobRunner {
     active: Mutex<HashMap<(JobKind, TableId), (JobId, Arc<AtomicBool>)>>,
+    cold: Arc<crate::cold::ColdStore>,
+    store: Arc<crate::store::HotStore>,
+    /// A flush that leaves a folder with more segments than this starts a compaction.
+    compaction_threshold: usize,
 }
 
-impl Engine {
+impl JobRunner {
+    pub fn new(
+        cold: Arc<crate::cold::ColdStore>,
+        store: Arc<crate::store::HotStore>,
+        compaction_threshold: usize,
+    ) -> Self {
+        Self {
+            active: Mutex::new(HashMap::new()),
+            cold,
+            store,
+            compaction_threshold,
+        }
+    }
+
     async fn put_job(&self, job: &JobRecord) -> Result<()> {
         let bytes = encode(self.store.codec().as_ref(), job)?;
         self.store
@@ -136,6 +154,128 @@ impl Engine {
                 value: Some(bytes),
             }])
             .await
+    }
+
+    /// Asks every running job of a table to stop.
+    fn cancel_table(&self, table: &TableId) {
+        for ((_, t), (_, flag)) in self.active.lock().iter() {
+            if t == table {
+                flag.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Asks a running job to stop.
+    fn kill(&self, job_id: &str) -> Result<()> {
+        let active = self.active.lock();
+        let found = active.values().find(|(id, _)| id.as_str() == job_id);
+        match found {
+            Some((_, flag)) => {
+                flag.store(true, Ordering::Release);
+                Ok(())
+            }
+            None => Err(KalamError::NotFound(format!(
+                "job '{job_id}' is not queued or running"
+            ))),
+        }
+    }
+
+    /// Starts a job unless one of the same kind is queued or running for the table (then its id
+    /// is returned with `false`). `min_segments`: a compaction only merges folders with more.
+    pub async fn start(
+        self: &Arc<Self>,
+        kind: JobKind,
+        table: TableId,
+        min_segments: usize,
+    ) -> Result<(JobId, bool)> {
+        let key = (kind, table.clone());
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job_id = {
+            let mut active = self.active.lock();
+            if let Some((id, _)) = active.get(&key) {
+                return Ok((id.clone(), false));
+            }
+            let id = JobId::new(format!(
+                "{}-{}",
+                kind.prefix(),
+                crate::exec::functions::snowflake_id()
+            ));
+            active.insert(key.clone(), (id.clone(), cancel.clone()));
+            id
+        };
+        let mut job = JobRecord {
+            job_id: job_id.clone(),
+            kind,
+            status: JobStatus::Running,
+            table: Some(table.clone()),
+            message: None,
+            created_at: now_micros(),
+            started_at: Some(now_micros()),
+            finished_at: None,
+            dropped: None,
+        };
+        if let Err(e) = self.put_job(&job).await {
+            self.active.lock().remove(&key);
+            return Err(e);
+        }
+        let runner = self.clone();
+        tokio::spawn(async move {
+            let flag = cancel.clone();
+            let mut crowded = 0;
+            let result = match kind {
+                JobKind::Flush => runner
+                    .cold
+                    .flush_table(&table, runner.compaction_threshold, &move || {
+                        flag.load(Ordering::Acquire)
+                    })
+                    .await
+                    .map(|report| {
+                        crowded = report.crowded_folders;
+                        format!(
+                            "Flushed {} row(s) into {} segment(s)",
+                            report.rows, report.segments
+                        )
+                    }),
+                JobKind::Compact => runner
+                    .cold
+                    .compact_table(&table, min_segments)
+                    .await
+                    .map(|n| format!("Compacted {n} folder(s)")),
+                JobKind::Cleanup => Err(KalamError::Internal(
+                    "cleanup jobs run inside DROP TABLE".into(),
+                )),
+            };
+            match result {
+                Ok(message) => {
+                    job.status = JobStatus::Completed;
+                    job.message = Some(message);
+                }
+                Err(e) if cancel.load(Ordering::Acquire) => {
+                    job.status = JobStatus::Cancelled;
+                    job.message = Some(e.to_string());
+                }
+                Err(e) => {
+                    tracing::warn!("flush of {table} failed: {e}");
+                    job.status = JobStatus::Failed;
+                    job.message = Some(e.to_string());
+                }
+            }
+            job.finished_at = Some(now_micros());
+            if let Err(e) = runner.put_job(&job).await {
+                tracing::error!("cannot record job {}: {e}", job.job_id);
+            }
+            runner.active.lock().remove(&key);
+            if crowded > 0 {
+                compact_after_flush(runner, key.1).await;
+            }
+        });
+        Ok((job_id, true))
+    }
+}
+
+impl Engine {
+    async fn put_job(&self, job: &JobRecord) -> Result<()> {
+        self.jobs.put_job(job).await
     }
 
     /// Every job record, oldest first.
@@ -222,89 +362,7 @@ impl Engine {
         table: TableId,
         min_segments: usize,
     ) -> Result<(JobId, bool)> {
-        let me = self
-            .me
-            .get()
-            .and_then(|w| w.upgrade())
-            .ok_or_else(|| KalamError::Internal("engine is shutting down".into()))?;
-        let key = (kind, table.clone());
-        let cancel = Arc::new(AtomicBool::new(false));
-        let job_id = {
-            let mut active = self.jobs.active.lock();
-            if let Some((id, _)) = active.get(&key) {
-                return Ok((id.clone(), false));
-            }
-            let id = JobId::new(format!(
-                "{}-{}",
-                kind.prefix(),
-                crate::exec::functions::snowflake_id()
-            ));
-            active.insert(key.clone(), (id.clone(), cancel.clone()));
-            id
-        };
-        let mut job = JobRecord {
-            job_id: job_id.clone(),
-            kind,
-            status: JobStatus::Running,
-            table: Some(table.clone()),
-            message: None,
-            created_at: now_micros(),
-            started_at: Some(now_micros()),
-            finished_at: None,
-            dropped: None,
-        };
-        if let Err(e) = self.put_job(&job).await {
-            self.jobs.active.lock().remove(&key);
-            return Err(e);
-        }
-        let engine = me;
-        tokio::spawn(async move {
-            let flag = cancel.clone();
-            let mut crowded = 0;
-            let result = match kind {
-                JobKind::Flush => engine
-                    .flush_table(&table, &move || flag.load(Ordering::Acquire))
-                    .await
-                    .map(|report| {
-                        crowded = report.crowded_folders;
-                        format!(
-                            "Flushed {} row(s) into {} segment(s)",
-                            report.rows, report.segments
-                        )
-                    }),
-                JobKind::Compact => engine
-                    .compact_table(&table, min_segments)
-                    .await
-                    .map(|n| format!("Compacted {n} folder(s)")),
-                JobKind::Cleanup => Err(KalamError::Internal(
-                    "cleanup jobs run inside DROP TABLE".into(),
-                )),
-            };
-            match result {
-                Ok(message) => {
-                    job.status = JobStatus::Completed;
-                    job.message = Some(message);
-                }
-                Err(e) if cancel.load(Ordering::Acquire) => {
-                    job.status = JobStatus::Cancelled;
-                    job.message = Some(e.to_string());
-                }
-                Err(e) => {
-                    tracing::warn!("flush of {table} failed: {e}");
-                    job.status = JobStatus::Failed;
-                    job.message = Some(e.to_string());
-                }
-            }
-            job.finished_at = Some(now_micros());
-            if let Err(e) = engine.put_job(&job).await {
-                tracing::error!("cannot record job {}: {e}", job.job_id);
-            }
-            engine.jobs.active.lock().remove(&key);
-            if crowded > 0 {
-                compact_after_flush(engine, key.1).await;
-            }
-        });
-        Ok((job_id, true))
+        self.jobs.start(kind, table, min_segments).await
     }
 
     /// DROP TABLE as a recorded job: the job (with the table's definition) is written first,
@@ -376,25 +434,11 @@ impl Engine {
 
     /// Asks every running job of a table to stop.
     fn cancel_table_jobs(&self, table: &TableId) {
-        for ((_, t), (_, flag)) in self.jobs.active.lock().iter() {
-            if t == table {
-                flag.store(true, Ordering::Release);
-            }
-        }
+        self.jobs.cancel_table(table);
     }
 
     /// Asks a running job to stop.
     pub fn kill_job(&self, job_id: &str) -> Result<()> {
-        let active = self.jobs.active.lock();
-        let found = active.values().find(|(id, _)| id.as_str() == job_id);
-        match found {
-            Some((_, flag)) => {
-                flag.store(true, Ordering::Release);
-                Ok(())
-            }
-            None => Err(KalamError::NotFound(format!(
-                "job '{job_id}' is not queued or running"
-            ))),
-        }
+        self.jobs.kill(job_id)
     }
 }

@@ -175,6 +175,18 @@ impl HotStore {
         ShardId::of_user(user, self.options.user_shards)
     }
 
+    /// Every column family a table's rows can be in (each shard's, for a USER table).
+    pub fn table_cfs(&self, table: &TableId, table_type: TableType) -> Vec<String> {
+        match table_type {
+            TableType::User => (0..self.user_shards())
+                .map(|s| keys::user_table_cf(ShardId(s), table))
+                .collect(),
+            TableType::Shared => vec![keys::shared_table_cf(table)],
+            TableType::Stream => vec![keys::stream_table_cf(table)],
+            TableType::System => Vec::new(),
+        }
+    }
+
     /// Where a table's rows for `user` live and who writes them: the one routing rule. USER
     /// tables: the user's shard (writer and column family); STREAM tables: the user's shard's
     /// writer, one column family; SHARED tables: the shared writer and column family.
