@@ -276,7 +276,8 @@ impl Engine {
                 key: record.audit_id.to_be_bytes().to_vec(),
                 value: Some(bytes),
             }])
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Audits a statement's outcome: audited statements always, denials of any statement.

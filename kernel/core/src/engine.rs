@@ -241,13 +241,14 @@ async fn check_layout(store: &HotStore, config: &EngineConfig) -> Result<()> {
         .find(|(k, _)| k.as_slice() == LAYOUT_KEY);
     let Some((_, bytes)) = recorded else {
         let value = serde_json::to_vec(&wanted).map_err(KalamError::internal)?;
-        return store
+        store
             .submit_raw(vec![crate::store::RawOp {
                 cf: crate::store::keys::CF_META.into(),
                 key: LAYOUT_KEY.to_vec(),
                 value: Some(value),
             }])
-            .await;
+            .await?;
+        return Ok(());
     };
     let recorded: Layout = serde_json::from_slice(&bytes).map_err(|e| {
         KalamError::Storage(format!(

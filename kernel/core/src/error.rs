@@ -148,6 +148,30 @@ impl From<kalamdb_sql::SqlError> for KalamError {
     }
 }
 
+/// A hot-store error: the same variant, so the same status code and message.
+impl From<kalamdb_store::StoreError> for KalamError {
+    fn from(err: kalamdb_store::StoreError) -> Self {
+        use kalamdb_store::StoreError as S;
+        match err {
+            S::TableNotFound(m) => KalamError::TableNotFound(m),
+            S::InvalidDefinition(m) => KalamError::InvalidDefinition(m),
+            S::DuplicateKey {
+                table,
+                column,
+                value,
+            } => KalamError::DuplicateKey {
+                table,
+                column,
+                value,
+            },
+            S::InvalidValue(m) => KalamError::InvalidValue(m),
+            S::Storage(m) => KalamError::Storage(m),
+            S::Internal(m) => KalamError::Internal(m),
+            S::Codec(p) => KalamError::from(p),
+        }
+    }
+}
+
 impl From<rocksdb::Error> for KalamError {
     fn from(err: rocksdb::Error) -> Self {
         KalamError::Storage(err.to_string())

@@ -1,7 +1,8 @@
 //! The KalamDB engine: everything behind the plugin contract (`kalamdb-plugin-api`).
 //!
 //! - [`plugin`]: the contract's traits and `Registry`, re-exported, and the typed codec calls.
-//! - [`store`]: the RocksDB hot store, its key layout and the shard writers (group commit).
+//! - [`store`]: the `kalamdb-store` crate: the RocksDB hot store, its key layout, the shard
+//!   writers (group commit) and the change feed.
 //! - [`catalog`]: namespaces, tables, storages and users, persisted in system column families.
 //! - [`sql`]: the `kalamdb-sql` crate (statement splitting, the typed `Statement` parser).
 //! - [`cold`]: Parquet segments, manifests and flush.
@@ -26,13 +27,14 @@ pub mod flow_host;
 pub mod jobs;
 pub mod live;
 pub mod plugin;
-pub mod store;
 pub mod value;
 
 pub use engine::{Engine, EngineConfig, Session};
 pub use error::{KalamError, Result};
 /// The SQL front end (`kalamdb-sql`): statements and their parser, separate from execution.
 pub use kalamdb_sql as sql;
+/// The hot store (`kalamdb-store`): RocksDB, keys, shard writers and the change feed.
+pub use kalamdb_store as store;
 pub use value::{StoredRow, Value};
 
 /// Re-exported so plugins use the same versions as the kernel.

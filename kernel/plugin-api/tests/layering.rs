@@ -3,7 +3,8 @@
 //!   it alone) holds none of RocksDB, DataFusion, Arrow/Parquet, bcrypt, an async runtime or an
 //!   HTTP stack;
 //! - every crate under `plugins/` depends on the contract crate and on nothing of the engine;
-//! - the SQL parser crate (`kalamdb-sql`) does not reach execution (DataFusion, RocksDB, the engine).
+//! - the SQL parser crate (`kalamdb-sql`) does not reach execution (DataFusion, RocksDB, the engine);
+//! - the hot store (`kalamdb-store`) does not reach SQL or execution.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -93,22 +94,48 @@ fn the_contract_crate_pulls_in_no_engine_dependency() {
     assert!(bad.is_empty(), "kalamdb-plugin-api depends on {bad:?}");
 }
 
-#[test]
-fn the_sql_parser_is_separate_from_execution() {
-    let names = tree("kalamdb-sql");
-    assert!(names.iter().any(|n| n == "sqlparser"), "{names:?}");
-    for engine in [
-        "kalamdb-core",
-        "rocksdb",
-        "datafusion",
-        "datafusion-execution",
-        "bcrypt",
-    ] {
+/// `package`'s tree holds `must` (so the tree was read) and none of `never`.
+fn assert_layer(package: &str, must: &str, never: &[&str], why: &str) {
+    let names = tree(package);
+    assert!(names.iter().any(|n| n == must), "{must} not in {names:?}");
+    for crate_name in never {
         assert!(
-            !names.iter().any(|n| n == engine),
-            "kalamdb-sql depends on {engine}: parsing must not reach execution"
+            !names.iter().any(|n| n == crate_name),
+            "{package} depends on {crate_name}: {why}"
         );
     }
+}
+
+#[test]
+fn the_sql_parser_is_separate_from_execution() {
+    assert_layer(
+        "kalamdb-sql",
+        "sqlparser",
+        &[
+            "kalamdb-core",
+            "rocksdb",
+            "datafusion",
+            "datafusion-execution",
+            "bcrypt",
+        ],
+        "parsing must not reach execution",
+    );
+}
+
+#[test]
+fn the_hot_store_knows_nothing_of_sql_or_execution() {
+    assert_layer(
+        "kalamdb-store",
+        "rocksdb",
+        &[
+            "kalamdb-core",
+            "kalamdb-sql",
+            "sqlparser",
+            "datafusion",
+            "bcrypt",
+        ],
+        "the store sits below SQL and execution",
+    );
 }
 
 #[test]

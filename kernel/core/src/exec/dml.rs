@@ -95,9 +95,9 @@ impl Engine {
 
     fn row_key(entry: &TableEntry, user: &UserId, pk: &Value) -> Result<Vec<u8>> {
         match entry.def.table_type {
-            TableType::User => keys::user_row_key(user, pk),
+            TableType::User => Ok(keys::user_row_key(user, pk)?),
             TableType::Stream => Ok(keys::user_prefix(user)),
-            _ => keys::shared_row_key(pk),
+            _ => Ok(keys::shared_row_key(pk)?),
         }
     }
 
@@ -460,6 +460,7 @@ impl Engine {
                 },
             )
             .await
+            .map_err(Into::into)
     }
 
     fn target_table(table: &ast::TableWithJoins) -> Result<(&ObjectName, String)> {

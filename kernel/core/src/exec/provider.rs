@@ -162,7 +162,7 @@ impl HotTableProvider {
             Access::Prefix(prefix) => {
                 let codec = store.codec().clone();
                 store.for_each_prefix(cf, &prefix, |_, bytes| {
-                    let row = crate::plugin::decode_row(codec.as_ref(), bytes)?;
+                    let row = kalamdb_plugin_api::decode_row(codec.as_ref(), bytes)?;
                     if visible(&row) {
                         rows.push(row);
                     }

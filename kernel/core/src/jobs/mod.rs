@@ -153,7 +153,8 @@ impl JobRunner {
                 key: job.job_id.as_str().as_bytes().to_vec(),
                 value: Some(bytes),
             }])
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Asks every running job of a table to stop.
@@ -410,7 +411,7 @@ impl Engine {
         let mut result = Ok(0);
         for cf in self.table_cfs(def) {
             if let Err(e) = self.store.drop_cf(&cf).await {
-                result = Err(e);
+                result = Err(KalamError::from(e));
             }
         }
         crate::failpoint::abort_at("drop.after_column_families");

@@ -1,6 +1,6 @@
 //! Live queries: the change feed, subscriptions and their delivery.
 //!
-//! - [`feed`]: events published by the shard writers after commit.
+//! - [`feed`]: events published by the shard writers after commit (owned by `kalamdb-store`).
 //! - [`manager`]: subscriptions indexed by (table, partition owner), so one event is matched
 //!   without scanning every subscription; the dispatcher task.
 //! - [`subscribe`]: parsing a subscription's SQL, the initial snapshot in pages, and the
@@ -10,7 +10,7 @@
 
 pub mod connection;
 pub mod eviction;
-pub mod feed;
+pub use kalamdb_store::feed;
 pub mod manager;
 pub mod subscribe;
 

@@ -2,7 +2,7 @@
 //! durable and in commit order per shard. A dispatcher task drains it, so matching
 //! subscriptions never slows a writer down.
 
-use crate::value::StoredRow;
+use kalamdb_plugin_api::StoredRow;
 use kalamdb_types::{TableId, UserId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;

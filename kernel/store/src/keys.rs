@@ -8,8 +8,8 @@
 //! - integer pk = big-endian i64 with the sign bit flipped (orders like the numbers);
 //!   text pk = its UTF-8 bytes (the key's last component, so it needs no terminator).
 
-use crate::error::{KalamError, Result};
-use crate::value::Value;
+use crate::error::{Result, StoreError};
+use kalamdb_plugin_api::Value;
 use kalamdb_types::{ShardId, TableId, UserId};
 
 pub const CF_NAMESPACES: &str = "system.namespaces";
@@ -70,12 +70,12 @@ pub fn push_pk(out: &mut Vec<u8>, pk: &Value) -> Result<()> {
         Value::Int(i) => out.extend_from_slice(&encode_i64(*i)),
         Value::Text(s) => out.extend_from_slice(s.as_bytes()),
         Value::Null => {
-            return Err(KalamError::InvalidValue(
+            return Err(StoreError::InvalidValue(
                 "primary key value must not be NULL".into(),
             ));
         }
         other => {
-            return Err(KalamError::InvalidValue(format!(
+            return Err(StoreError::InvalidValue(format!(
                 "value {} cannot be a primary key",
                 other.display()
             )));

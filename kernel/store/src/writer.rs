@@ -9,11 +9,11 @@
 
 use super::seq::SeqGenerator;
 use super::{Db, StoreOptions, WriterId};
-use crate::error::{KalamError, Result};
-use crate::live::{ChangeEvent, ChangeFeed, ChangeKind, ChangeMeta};
-use crate::plugin::{Codec, decode_row, encode_row};
-use crate::value::{StoredRow, Value};
+use crate::error::{Result, StoreError};
+use crate::feed::{ChangeEvent, ChangeFeed, ChangeKind, ChangeMeta};
 use crossbeam_channel::{Receiver, Sender};
+use kalamdb_plugin_api::{Codec, decode_row, encode_row};
+use kalamdb_plugin_api::{StoredRow, Value};
 use parking_lot::Mutex;
 use rocksdb::{WriteBatch, WriteOptions};
 use std::collections::HashMap;
@@ -181,25 +181,25 @@ impl Writers {
             .read()
             .get(index)
             .cloned()
-            .ok_or_else(|| KalamError::Internal("the store is shut down".into()))
+            .ok_or_else(|| StoreError::Internal("the store is shut down".into()))
     }
 
     pub(super) async fn submit(&self, writer: WriterId, write: TableWrite) -> Result<WriteOutcome> {
         let (tx, rx) = oneshot::channel();
         self.sender(writer)?
             .send(Command::Rows(write, tx))
-            .map_err(|_| KalamError::Internal("the shard writer has stopped".into()))?;
+            .map_err(|_| StoreError::Internal("the shard writer has stopped".into()))?;
         rx.await
-            .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
+            .map_err(|_| StoreError::Internal("the shard writer dropped a command".into()))?
     }
 
     pub(super) async fn submit_raw(&self, ops: Vec<RawOp>) -> Result<()> {
         let (tx, rx) = oneshot::channel();
         self.sender(WriterId::System)?
             .send(Command::Raw(ops, tx))
-            .map_err(|_| KalamError::Internal("the system writer has stopped".into()))?;
+            .map_err(|_| StoreError::Internal("the system writer has stopped".into()))?;
         rx.await
-            .map_err(|_| KalamError::Internal("the system writer dropped a command".into()))?
+            .map_err(|_| StoreError::Internal("the system writer dropped a command".into()))?
     }
 
     pub(super) async fn submit_evict(
@@ -211,18 +211,18 @@ impl Writers {
         let (tx, rx) = oneshot::channel();
         self.sender(writer)?
             .send(Command::Evict(cf, items, tx))
-            .map_err(|_| KalamError::Internal("the shard writer has stopped".into()))?;
+            .map_err(|_| StoreError::Internal("the shard writer has stopped".into()))?;
         rx.await
-            .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
+            .map_err(|_| StoreError::Internal("the shard writer dropped a command".into()))?
     }
 
     pub(super) async fn submit_drop_cf(&self, writer: WriterId, cf: String) -> Result<()> {
         let (tx, rx) = oneshot::channel();
         self.sender(writer)?
             .send(Command::DropCf(cf, tx))
-            .map_err(|_| KalamError::Internal("the shard writer has stopped".into()))?;
+            .map_err(|_| StoreError::Internal("the shard writer has stopped".into()))?;
         rx.await
-            .map_err(|_| KalamError::Internal("the shard writer dropped a command".into()))?
+            .map_err(|_| StoreError::Internal("the shard writer dropped a command".into()))?
     }
 
     /// Writer threads that have ended while the store is open (none unless something is badly
@@ -375,7 +375,7 @@ impl ShardWorker {
                         }
                     },
                     Command::DropCf(_, tx) => {
-                        let _ = tx.send(Err(KalamError::Internal(
+                        let _ = tx.send(Err(StoreError::Internal(
                             "a column family drop was grouped with writes".into(),
                         )));
                     }
@@ -415,7 +415,7 @@ impl ShardWorker {
                 Err(err) => {
                     tracing::error!("group commit failed: {err}");
                     for reply in replies {
-                        let e = KalamError::Storage(err.to_string());
+                        let e = StoreError::Storage(err.to_string());
                         match reply {
                             Reply::Rows(tx, _, _) => {
                                 let _ = tx.send(Err(e));
@@ -499,7 +499,7 @@ impl ShardWorker {
         let handle = self
             .db
             .cf_handle(&write.cf)
-            .ok_or_else(|| KalamError::TableNotFound(write.table_label.clone()))?;
+            .ok_or_else(|| StoreError::TableNotFound(write.table_label.clone()))?;
         let mut staged: Vec<(Vec<u8>, Vec<u8>, Option<StoredRow>)> = Vec::new();
         let mut local = Overlay::new();
         let mut outcome = WriteOutcome::default();
@@ -521,7 +521,7 @@ impl ShardWorker {
             };
             match op.mode {
                 RowMode::Insert if existing.is_some() => {
-                    return Err(KalamError::DuplicateKey {
+                    return Err(StoreError::DuplicateKey {
                         table: write.table_label.replace('.', "_"),
                         column: write.pk_column.clone(),
                         value: op.pk_display.clone(),
@@ -586,7 +586,7 @@ impl ShardWorker {
             let handle = self
                 .db
                 .cf_handle(&op.cf)
-                .ok_or_else(|| KalamError::Internal(format!("column family {} missing", op.cf)))?;
+                .ok_or_else(|| StoreError::Internal(format!("column family {} missing", op.cf)))?;
             match &op.value {
                 Some(value) => batch.put_cf(&handle, &op.key, value),
                 None => batch.delete_cf(&handle, &op.key),

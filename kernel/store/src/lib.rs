@@ -6,14 +6,22 @@
 //! - [`keys`]: order-preserving key encodings and column family names.
 //! - [`writer`]: shard writers, commands and group commit.
 //! - [`seq`]: the `_seq` snowflake generator.
+//! - [`feed`]: the change feed the writers publish each commit to (live queries subscribe to it).
+//! - [`error`]: `StoreError`.
+//!
+//! This crate knows RocksDB and the codec contract, nothing of SQL, DataFusion or the catalog:
+//! the engine (`kalamdb-core`) depends on it, never the other way.
 
+pub mod error;
+pub mod feed;
 pub mod keys;
 pub mod seq;
 pub mod writer;
 
-use crate::error::{KalamError, Result};
-use crate::plugin::{Codec, decode_row};
-use crate::value::StoredRow;
+pub use error::{Result, StoreError};
+
+use kalamdb_plugin_api::StoredRow;
+use kalamdb_plugin_api::{Codec, decode_row};
 use kalamdb_types::{ShardId, TableId, TableType, UserId};
 use rocksdb::{ColumnFamilyDescriptor, DBWithThreadMode, MultiThreaded, Options};
 use std::path::Path;
@@ -92,7 +100,7 @@ impl RocksDbSettings {
             "error" => rocksdb::LogLevel::Error,
             "fatal" => rocksdb::LogLevel::Fatal,
             other => {
-                return Err(KalamError::InvalidDefinition(format!(
+                return Err(StoreError::InvalidDefinition(format!(
                     "RocksDB log level '{other}' is not one of debug, info, warn, error, fatal"
                 )));
             }
@@ -122,7 +130,7 @@ impl HotStore {
         path: &Path,
         codec: Arc<dyn Codec>,
         options: StoreOptions,
-        feed: Arc<crate::live::ChangeFeed>,
+        feed: Arc<crate::feed::ChangeFeed>,
     ) -> Result<Self> {
         let mut db_opts = Options::default();
         db_opts.create_if_missing(true);
@@ -144,12 +152,12 @@ impl HotStore {
         let db = Db::open_cf_descriptors(&db_opts, path, descriptors).map_err(|e| {
             let text = e.to_string();
             if text.contains("lock") {
-                KalamError::Storage(format!(
+                StoreError::Storage(format!(
                     "data directory '{}' is in use by another KalamDB server",
                     path.display()
                 ))
             } else {
-                KalamError::from(e)
+                StoreError::from(e)
             }
         })?;
         let db = Arc::new(db);
@@ -262,7 +270,7 @@ impl HotStore {
                 .split('.')
                 .next()
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| KalamError::Internal(format!("bad column family name {cf}")))?;
+                .ok_or_else(|| StoreError::Internal(format!("bad column family name {cf}")))?;
             WriterId::User(ShardId(shard))
         } else if cf.starts_with("shared.") {
             WriterId::Shared
@@ -315,7 +323,7 @@ impl HotStore {
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tracing::error!(
                         "skipping an undecodable row in {cf} (key {}): {err}",
-                        crate::value::hex(key)
+                        kalamdb_plugin_api::value::hex(key)
                     );
                 }
             }
