@@ -71,7 +71,7 @@ async fn serve() {
     let engine = kalamdb_core::Engine::open(config.engine_config(), registry)
         .await
         .unwrap_or_else(|e| fail(&e.to_string()));
-    if engine.needs_setup() {
+    if engine.auth.needs_setup() {
         tracing::warn!(
             "root has no password: set KALAMDB_ROOT_PASSWORD or POST /v1/api/auth/setup from this machine"
         );

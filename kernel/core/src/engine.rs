@@ -134,7 +134,8 @@ pub struct Engine {
     base_state: SessionState,
     /// Live query subscriptions.
     pub live: Arc<crate::live::LiveManager>,
-    pub(crate) jwt_secret: Vec<u8>,
+    /// Logins, tokens and sessions.
+    pub auth: crate::auth::Auth,
     pub(crate) auto_increment_init: tokio::sync::Mutex<()>,
     /// Flush, compaction and cleanup jobs (`system.jobs`).
     pub(crate) jobs: Arc<crate::jobs::JobRunner>,
@@ -345,6 +346,12 @@ impl Engine {
             registry.clone(),
             config.limits.query_memory_bytes,
         )?;
+        let auth = crate::auth::Auth::new(
+            catalog.clone(),
+            jwt_secret,
+            config.jwt_expiry_hours,
+            config.bcrypt_cost,
+        );
         let engine = Arc::new(Self {
             config,
             registry,
@@ -353,7 +360,7 @@ impl Engine {
             catalog,
             base_state,
             live,
-            jwt_secret,
+            auth,
             auto_increment_init: tokio::sync::Mutex::new(()),
             jobs,
             plan_cache,

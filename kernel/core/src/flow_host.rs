@@ -30,7 +30,7 @@ impl FlowHost for EngineFlowHost {
                     "user '{user}' does not exist: a flow runs as its owner, recreate the flow"
                 ))
             })?;
-            let mut session = self.engine.session_for(&record);
+            let mut session = self.engine.auth.session_for(&record);
             let results = self
                 .engine
                 .execute_sql(&mut session, sql, Vec::new())

@@ -108,7 +108,11 @@ pub async fn login(
             );
         }
     };
-    let outcome = state.engine.login(&request.user, &request.password).await;
+    let outcome = state
+        .engine
+        .auth
+        .login(&request.user, &request.password)
+        .await;
     let (action, details) = match &outcome {
         Ok(_) => (AuditAction::Login, None),
         Err(LoginError::InvalidCredentials) => {
@@ -170,7 +174,7 @@ pub async fn refresh(State(state): State<AppState>, headers: HeaderMap) -> Respo
             "Missing refresh token",
         );
     };
-    match state.engine.refresh_session(&token).await {
+    match state.engine.auth.refresh_session(&token).await {
         Ok((user, tokens)) => token_response(&user, tokens),
         Err(e) => auth_error(StatusCode::UNAUTHORIZED, "unauthorized", e.message()),
     }
@@ -188,7 +192,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
         cookie(&headers, AUTH_COOKIE),
     ];
     for token in sent.into_iter().flatten() {
-        state.engine.end_session(&token).await;
+        state.engine.auth.end_session(&token).await;
     }
     let mut response =
         Json(serde_json::json!({"message": "Logged out successfully"})).into_response();
@@ -213,7 +217,7 @@ pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
             "Missing Authorization header",
         );
     };
-    match state.engine.authenticate(&token, TokenKind::Access) {
+    match state.engine.auth.authenticate(&token, TokenKind::Access) {
         Ok(user) => Json(MeResponse {
             user: user_info(&user),
             admin_ui_access: user.role.is_admin(),
@@ -238,7 +242,7 @@ pub async fn status(
             "Setup status is only available from the server's own machine",
         );
     }
-    let needs_setup = state.engine.needs_setup();
+    let needs_setup = state.engine.auth.needs_setup();
     Json(SetupStatus {
         needs_setup,
         message: if needs_setup {
@@ -275,6 +279,7 @@ pub async fn setup(
     };
     match state
         .engine
+        .auth
         .setup(
             &request.user,
             &request.password,

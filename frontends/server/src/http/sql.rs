@@ -66,7 +66,7 @@ pub async fn sql(
             );
         }
     };
-    let user = match engine.authenticate(&token, TokenKind::Access) {
+    let user = match engine.auth.authenticate(&token, TokenKind::Access) {
         Ok(u) => u,
         Err(TokenError::Expired) => {
             return error_response(start, ErrorCode::TokenExpired, "Token expired".into(), None);
@@ -108,7 +108,7 @@ pub async fn sql(
             );
         }
     };
-    let mut session = engine.session_for(&user);
+    let mut session = engine.auth.session_for(&user);
     session.client_ip = Some(addr.ip().to_string());
     if let Some(ns) = request.namespace_id.as_deref().filter(|s| !s.is_empty()) {
         session.namespace = Some(NamespaceId::new(ns.to_ascii_lowercase()));

@@ -37,7 +37,11 @@ pub async fn ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let pre_auth = match credential(&headers) {
-        Credential::Bearer(t) => state.engine.authenticate_until(&t, TokenKind::Access).ok(),
+        Credential::Bearer(t) => state
+            .engine
+            .auth
+            .authenticate_until(&t, TokenKind::Access)
+            .ok(),
         _ => None,
     };
     upgrade
@@ -125,7 +129,7 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Result<Authen
                 };
                 return match serde_json::from_str::<ClientMessage>(&body) {
                     Ok(ClientMessage::Authenticate { token: Some(token), protocol, .. }) => {
-                        match state.engine.authenticate_until(&token, TokenKind::Access) {
+                        match state.engine.auth.authenticate_until(&token, TokenKind::Access) {
                             Ok((user, until)) => Ok((user, until, protocol.unwrap_or_default())),
                             Err(e) => Err(format!("Authentication failed: {}", e.message())),
                         }

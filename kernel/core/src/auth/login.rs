@@ -1,9 +1,10 @@
 //! Login with lockout, token issue and verification, and first-run setup.
 
+use super::Auth;
 use super::jwt::{self, Claims, TokenError, TokenKind};
 use super::password;
 use crate::catalog::model::UserRecord;
-use crate::engine::{Engine, Session, now_micros};
+use crate::engine::{Session, now_micros};
 use crate::error::{KalamError, Result};
 use kalamdb_types::{Role, UserId};
 
@@ -36,7 +37,7 @@ pub struct TokenPair {
     pub refresh_expires_at: i64,
 }
 
-impl Engine {
+impl Auth {
     pub fn needs_setup(&self) -> bool {
         self.catalog
             .user(&UserId::new("root"))
@@ -176,7 +177,7 @@ impl Engine {
         if self.catalog.user(&id).is_some() {
             return Err(SetupError::Invalid(format!("user '{user}' already exists")));
         }
-        let cost = self.config.bcrypt_cost;
+        let cost = self.bcrypt_cost;
         let root_hash = password::hash(root_password.to_string(), cost)
             .await
             .map_err(SetupError::Internal)?;

@@ -5,10 +5,10 @@
 //! ends the session of the token it is given, so its access and refresh tokens stop working.
 //! An account keeps at most [`MAX_SESSIONS`] open sessions; logging in past that ends the oldest.
 
+use super::Auth;
 use super::jwt::{self, Claims, TokenError, TokenKind};
 use super::login::TokenPair;
 use crate::catalog::model::{SessionGrant, UserRecord};
-use crate::engine::Engine;
 use crate::error::{KalamError, Result};
 
 /// Open sessions per account.
@@ -21,9 +21,9 @@ enum Exchange {
     Gone,
 }
 
-impl Engine {
+impl Auth {
     fn token_lifetimes(&self) -> (i64, i64) {
-        let access = (self.config.jwt_expiry_hours.max(1) * 3600) as i64;
+        let access = (self.jwt_expiry_hours.max(1) * 3600) as i64;
         (access, access * 7)
     }
 
