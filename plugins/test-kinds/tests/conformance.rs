@@ -109,6 +109,43 @@ mod broken {
         }
     }
 
+    /// Validates, then fails every run.
+    struct AlwaysFails;
+    impl kalamdb_plugin_api::FlowAction for AlwaysFails {
+        fn name(&self) -> &str {
+            "always_fails"
+        }
+        fn validate(&self, arguments: &BTreeMap<String, String>) -> kalamdb_plugin_api::Result<()> {
+            SqlAction.validate(arguments)
+        }
+        fn run<'a>(
+            &'a self,
+            _: &'a kalamdb_plugin_api::FlowInput,
+            _: &'a dyn kalamdb_plugin_api::FlowHost,
+        ) -> kalamdb_plugin_api::BoxFuture<
+            'a,
+            kalamdb_plugin_api::Result<kalamdb_plugin_api::FlowOutcome>,
+        > {
+            Box::pin(async {
+                Err(kalamdb_plugin_api::PluginError::Internal(
+                    "never works".into(),
+                ))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_action_that_never_succeeds_fails() {
+        let valid: BTreeMap<String, String> = [("sql".to_string(), "SELECT 1".to_string())]
+            .into_iter()
+            .collect();
+        assert!(
+            testing::flow::run(&AlwaysFails, valid, BTreeMap::new())
+                .await
+                .is_err()
+        );
+    }
+
     #[test]
     fn a_cache_that_does_not_clear_fails() {
         assert!(testing::cache::run(&ForgetfulCache, || {}).is_err());
