@@ -110,6 +110,7 @@ fn spawn_flush_policies(engine: Arc<kalamdb_core::Engine>) {
         loop {
             ticker.tick().await;
             engine
+                .jobs
                 .tick_flush_policies(chrono::Utc::now().timestamp_millis())
                 .await;
         }
@@ -130,13 +131,13 @@ fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
         loop {
             ticker.tick().await;
             let cutoff = chrono::Utc::now().timestamp_millis() - (days as i64) * 86_400_000;
-            match engine.prune_audit(cutoff).await {
+            match engine.audit.prune(cutoff).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} audit record(s) older than {days} day(s)"),
                 Err(e) => tracing::warn!("audit pruning failed: {e}"),
             }
             // Finished jobs: the same age, and at most JOBS_KEPT records.
-            match engine.prune_jobs(cutoff * 1000, JOBS_KEPT).await {
+            match engine.jobs.prune(cutoff * 1000, JOBS_KEPT).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} finished job record(s)"),
                 Err(e) => tracing::warn!("job pruning failed: {e}"),
@@ -153,7 +154,7 @@ fn spawn_stream_eviction(engine: Arc<kalamdb_core::Engine>, every_secs: u64) {
         loop {
             ticker.tick().await;
             let now = chrono::Utc::now().timestamp_millis();
-            match engine.evict_expired_stream_rows(now).await {
+            match engine.jobs.evict_expired_stream_rows(now).await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!("evicted {n} expired STREAM row(s)"),
                 Err(e) => tracing::warn!("STREAM eviction failed: {e}"),

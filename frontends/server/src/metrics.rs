@@ -173,7 +173,7 @@ pub fn render(state: &AppState) -> String {
         "Jobs in system.jobs by type and status.",
     );
     let mut jobs: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for job in engine.jobs().unwrap_or_default() {
+    for job in engine.jobs.records().unwrap_or_default() {
         *jobs
             .entry((job.kind.as_str().into(), job.status.as_str().into()))
             .or_insert(0) += 1;
@@ -203,14 +203,14 @@ pub fn render(state: &AppState) -> String {
         "kalamdb_plan_cache_hits_total",
         "counter",
         "Reads that reused a cached plan.",
-        engine.plan_cache.hits.load(Ordering::Relaxed) as f64,
+        kalamdb_core::plugin::Cache::stats(engine.plan_cache.as_ref()).hits as f64,
     );
     single(
         &mut out,
         "kalamdb_plan_cache_misses_total",
         "counter",
         "Reads planned anew.",
-        engine.plan_cache.misses.load(Ordering::Relaxed) as f64,
+        kalamdb_core::plugin::Cache::stats(engine.plan_cache.as_ref()).misses as f64,
     );
     if let Ok(stats) = engine.store.stats() {
         for (name, help, value) in [

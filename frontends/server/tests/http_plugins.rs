@@ -1,5 +1,5 @@
 //! `SHOW PLUGINS` and `system.plugins` on the real server: every bundled plugin and the
-//! kernel's plan cache, with version and origin; the listing is open to every role, the system
+//! kernel's caches, with version and origin; the listing is open to every role, the system
 //! table to dba and up like every `system.*` table.
 
 mod common;
@@ -37,14 +37,18 @@ fn expected() -> Vec<Vec<serde_json::Value>> {
             json!("bundled"),
             json!("serde-msgpack"),
         ],
+    ]
+    .into_iter()
+    .chain(["manifest", "plan", "session", "storage"].map(|cache| {
         vec![
-            json!("plan"),
+            json!(cache),
             json!("cache"),
             json!(v),
             json!("kernel"),
             json!("kernel"),
-        ],
-    ]
+        ]
+    }))
+    .collect()
 }
 
 #[tokio::test]

@@ -12,8 +12,7 @@ use datafusion::catalog::{CatalogProviderList, MemoryCatalogProviderList};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::execution::{FunctionRegistry, TaskContext};
 use datafusion::prelude::SessionConfig;
-use kalamdb_types::{NamespaceId, Role, StorageId, UserId};
-use parking_lot::Mutex;
+use kalamdb_types::{Role, StorageId, UserId};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,6 +57,12 @@ pub struct EngineConfig {
     pub default_flush_policy: Option<String>,
     /// Plans kept by the plan cache; 0 disables it.
     pub plan_cache_entries: usize,
+    /// Callers whose DataFusion sessions are kept (the cache `session`).
+    pub session_cache_entries: usize,
+    /// Folders whose manifests are kept in memory (the cache `manifest`).
+    pub manifest_cache_entries: usize,
+    /// Storages whose live backends are kept (the cache `storage`).
+    pub storage_cache_entries: usize,
     /// RocksDB's info LOG retention and WAL bound.
     pub rocksdb: crate::store::RocksDbSettings,
     /// What one statement or request may use.
@@ -79,14 +84,21 @@ impl Default for EngineConfig {
             compaction_threshold: crate::cold::flush::DEFAULT_COMPACTION_THRESHOLD,
             default_flush_policy: None,
             plan_cache_entries: 1000,
+            session_cache_entries: DEFAULT_SESSION_CACHE_ENTRIES,
+            manifest_cache_entries: DEFAULT_MANIFEST_CACHE_ENTRIES,
+            storage_cache_entries: DEFAULT_STORAGE_CACHE_ENTRIES,
             rocksdb: crate::store::RocksDbSettings::default(),
             limits: crate::exec::limits::QueryLimits::default(),
         }
     }
 }
 
-/// Callers whose DataFusion sessions are kept; past it the cache starts over.
-const MAX_CACHED_SESSION_STATES: usize = 4096;
+/// Default bound of the cache `session` (callers).
+pub const DEFAULT_SESSION_CACHE_ENTRIES: usize = 4096;
+/// Default bound of the cache `manifest` (folders).
+pub const DEFAULT_MANIFEST_CACHE_ENTRIES: usize = 100_000;
+/// Default bound of the cache `storage` (storages).
+pub const DEFAULT_STORAGE_CACHE_ENTRIES: usize = 256;
 
 /// Counters the server exports as metrics.
 #[derive(Debug, Default)]
@@ -97,32 +109,7 @@ pub struct EngineStats {
     pub rows_read: std::sync::atomic::AtomicU64,
 }
 
-/// The caller of a statement.
-#[derive(Clone, Debug)]
-pub struct Session {
-    pub user: UserId,
-    pub role: Role,
-    /// Namespace for unqualified table names (`USE ns`, or the request's `namespace_id`).
-    pub namespace: Option<NamespaceId>,
-    /// The caller's address, for the audit log.
-    pub client_ip: Option<String>,
-    /// Set while a statement runs under `EXECUTE AS USER`: who asked for it. Such a statement
-    /// may only touch USER and STREAM tables.
-    pub impersonated_by: Option<UserId>,
-}
-
-impl Session {
-    /// A session for a user and role, with no namespace, address or impersonation.
-    pub fn new(user: UserId, role: Role) -> Self {
-        Self {
-            user,
-            role,
-            namespace: None,
-            client_ip: None,
-            impersonated_by: None,
-        }
-    }
-}
+pub use kalamdb_base::Session;
 
 pub struct Engine {
     pub config: EngineConfig,
@@ -136,15 +123,17 @@ pub struct Engine {
     pub live: Arc<crate::live::LiveManager>,
     /// Logins, tokens and sessions.
     pub auth: crate::auth::Auth,
+    /// `system.audit_log`.
+    pub audit: crate::audit::AuditLog,
     pub(crate) auto_increment_init: tokio::sync::Mutex<()>,
     /// Flush, compaction and cleanup jobs (`system.jobs`).
-    pub(crate) jobs: Arc<crate::jobs::JobRunner>,
+    pub jobs: Arc<crate::jobs::JobRunner>,
     /// Logical plans of reads (registered as the cache `plan`).
     pub plan_cache: Arc<crate::exec::plan_cache::PlanCache>,
     /// Counters for metrics.
     pub stats: EngineStats,
-    /// DataFusion sessions by caller (see `session_state`).
-    states: Mutex<std::collections::HashMap<String, Arc<CallerState>>>,
+    /// DataFusion sessions by caller (the cache `session`, see `session_state`).
+    sessions: Arc<crate::exec::session_cache::SessionCache>,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -160,9 +149,7 @@ pub const RESERVED_NAMESPACES: &[&str] = &[
     "datafusion",
 ];
 
-pub fn now_micros() -> i64 {
-    chrono::Utc::now().timestamp_micros()
-}
+pub use kalamdb_base::now_micros;
 
 fn lock_data_dir(dir: &Path) -> Result<File> {
     std::fs::create_dir_all(dir).map_err(|e| {
@@ -310,18 +297,31 @@ impl Engine {
         let plan_cache = Arc::new(crate::exec::plan_cache::PlanCache::new(
             config.plan_cache_entries,
         ));
+        let sessions = Arc::new(crate::exec::session_cache::SessionCache::new(
+            config.session_cache_entries,
+        ));
+        let cold_caches = crate::cold::ColdCaches::new(
+            config.manifest_cache_entries,
+            config.storage_cache_entries,
+        );
         let mut registry = registry;
         registry.with_origin(
             "kernel",
             env!("CARGO_PKG_VERSION"),
             crate::plugin::PluginOrigin::Kernel,
-            |r| r.register_cache(plan_cache.clone()),
+            |r| {
+                r.register_cache(plan_cache.clone())?;
+                r.register_cache(sessions.clone())?;
+                r.register_cache(cold_caches.manifests.clone())?;
+                r.register_cache(cold_caches.backends.clone())
+            },
         )?;
         let registry = Arc::new(registry);
         let cold = Arc::new(crate::cold::ColdStore::new(
             catalog.clone(),
             registry.clone(),
             store.clone(),
+            cold_caches,
         ));
         let jwt_secret = match &config.jwt_secret {
             Some(s) if !s.is_empty() => s.as_bytes().to_vec(),
@@ -330,10 +330,12 @@ impl Engine {
         let jobs = Arc::new(crate::jobs::JobRunner::new(
             cold.clone(),
             store.clone(),
+            catalog.clone(),
             config.compaction_threshold,
+            config.default_flush_policy.clone(),
         ));
         let live = Arc::new(crate::live::LiveManager::new(feed));
-        tokio::spawn(crate::live::manager::run_dispatcher(
+        tokio::spawn(crate::live::run_dispatcher(
             live.clone(),
             catalog.clone(),
             feed_rx,
@@ -352,6 +354,7 @@ impl Engine {
             config.jwt_expiry_hours,
             config.bcrypt_cost,
         );
+        let audit = crate::audit::AuditLog::new(store.clone());
         let engine = Arc::new(Self {
             config,
             registry,
@@ -361,15 +364,16 @@ impl Engine {
             base_state,
             live,
             auth,
+            audit,
             auto_increment_init: tokio::sync::Mutex::new(()),
             jobs,
             plan_cache,
             stats: EngineStats::default(),
-            states: Mutex::new(std::collections::HashMap::new()),
+            sessions,
             _lock: lock,
         });
         engine.bootstrap().await?;
-        engine.recover_jobs().await?;
+        engine.jobs.recover().await?;
         Ok(engine)
     }
 
@@ -427,17 +431,13 @@ impl Engine {
             session.role,
             session.namespace.as_ref().map(|n| n.as_str()).unwrap_or("")
         );
-        if let Some(state) = self.states.lock().get(&key) {
-            return Ok(state.clone());
+        if let Some(state) = self.sessions.get(&key) {
+            return Ok(state);
         }
         let state = self.build_session_state(session)?;
         let task = state.task_ctx();
         let state = Arc::new(CallerState { state, task });
-        let mut states = self.states.lock();
-        if states.len() >= MAX_CACHED_SESSION_STATES {
-            states.clear();
-        }
-        states.insert(key, state.clone());
+        self.sessions.put(key, state.clone());
         Ok(state)
     }
 
@@ -537,5 +537,27 @@ impl Engine {
     /// Stops the shard writers after they drain, and syncs the WAL.
     pub fn shutdown(&self) {
         self.store.shutdown();
+    }
+
+    /// Flushes every hot row of a table now (outside the job scheduler), with the configured
+    /// compaction threshold; `cancelled` is checked between partitions.
+    pub async fn flush_table(
+        &self,
+        table: &kalamdb_types::TableId,
+        cancelled: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<crate::cold::flush::FlushReport> {
+        self.cold
+            .flush_table(table, self.config.compaction_threshold, cancelled)
+            .await
+    }
+
+    /// Compacts every folder of a table with more than `min_segments` segments (0: every
+    /// folder with two or more). Returns how many folders were compacted.
+    pub async fn compact_table(
+        &self,
+        table: &kalamdb_types::TableId,
+        min_segments: usize,
+    ) -> Result<usize> {
+        self.cold.compact_table(table, min_segments).await
     }
 }

@@ -15,22 +15,27 @@
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`flow_host`]: the engine's side of the flow-action contract.
 
-pub mod audit;
-pub mod auth;
-pub mod catalog;
-pub mod cold;
 pub mod engine;
-pub mod error;
 pub mod exec;
-pub mod failpoint;
 pub mod flow_host;
-pub mod jobs;
 pub mod live;
 pub mod plugin;
 pub mod value;
 
 pub use engine::{Engine, EngineConfig, Session};
-pub use error::{KalamError, Result};
+/// `system.audit_log` (`kalamdb-audit`).
+pub use kalamdb_audit as audit;
+/// Passwords, tokens, sessions, lockout and setup (`kalamdb-auth`).
+pub use kalamdb_auth as auth;
+pub use kalamdb_base::{KalamError, Result};
+/// The base every component shares (`kalamdb-base`): the error type, ids, session, failpoints.
+pub use kalamdb_base::{error, failpoint};
+/// Namespaces, tables, storages and users (`kalamdb-catalog`).
+pub use kalamdb_catalog as catalog;
+/// Parquet segments, manifests, flush and compaction (`kalamdb-cold`).
+pub use kalamdb_cold as cold;
+/// Background jobs and `system.jobs` (`kalamdb-jobs`).
+pub use kalamdb_jobs as jobs;
 /// The SQL front end (`kalamdb-sql`): statements and their parser, separate from execution.
 pub use kalamdb_sql as sql;
 /// The hot store (`kalamdb-store`): RocksDB, keys, shard writers and the change feed.

@@ -13,12 +13,14 @@ async fn finished_job_records_are_pruned_by_count_and_age() {
     for i in 0..5 {
         run(&engine, &mut s, &format!("INSERT INTO app.t VALUES ({i})")).await;
         let (job, _) = engine
-            .start_flush_job(table.clone())
+            .jobs
+            .start_flush(table.clone())
             .await
             .expect("flush job");
         for _ in 0..200 {
             let done = engine
-                .jobs()
+                .jobs
+                .records()
                 .expect("jobs")
                 .iter()
                 .any(|j| j.job_id == job && !j.status.is_active());
@@ -28,13 +30,13 @@ async fn finished_job_records_are_pruned_by_count_and_age() {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
-    assert_eq!(engine.jobs().expect("jobs").len(), 5);
+    assert_eq!(engine.jobs.records().expect("jobs").len(), 5);
     // By count: the two newest stay.
-    assert_eq!(engine.prune_jobs(0, 2).await.ok(), Some(3));
-    assert_eq!(engine.jobs().expect("jobs").len(), 2);
+    assert_eq!(engine.jobs.prune(0, 2).await.ok(), Some(3));
+    assert_eq!(engine.jobs.records().expect("jobs").len(), 2);
     // By age: everything finished before now goes.
     let now = chrono::Utc::now().timestamp_micros() + 1;
-    assert_eq!(engine.prune_jobs(now, 100).await.ok(), Some(2));
-    assert!(engine.jobs().expect("jobs").is_empty());
+    assert_eq!(engine.jobs.prune(now, 100).await.ok(), Some(2));
+    assert!(engine.jobs.records().expect("jobs").is_empty());
     engine.shutdown();
 }

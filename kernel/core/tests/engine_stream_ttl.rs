@@ -18,17 +18,23 @@ async fn stream_rows_expire_and_are_evicted() {
 
     let table = TableId::new("app", "ev");
     let now = chrono::Utc::now().timestamp_millis();
-    assert_eq!(engine.evict_expired_stream_rows(now).await.ok(), Some(0));
-    assert_eq!(engine.stored_stream_rows(&table).ok(), Some(2));
+    assert_eq!(
+        engine.jobs.evict_expired_stream_rows(now).await.ok(),
+        Some(0)
+    );
+    assert_eq!(engine.jobs.stored_stream_rows(&table).ok(), Some(2));
 
     // Past the TTL the rows are hidden before eviction runs...
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let r = run(&engine, &mut s, "SELECT COUNT(*) FROM app.ev").await;
     assert_eq!(r.rows, Some(vec![vec![serde_json::json!("0")]]));
-    assert_eq!(engine.stored_stream_rows(&table).ok(), Some(2));
+    assert_eq!(engine.jobs.stored_stream_rows(&table).ok(), Some(2));
     // ...and eviction removes them.
     let now = chrono::Utc::now().timestamp_millis();
-    assert_eq!(engine.evict_expired_stream_rows(now).await.ok(), Some(2));
-    assert_eq!(engine.stored_stream_rows(&table).ok(), Some(0));
+    assert_eq!(
+        engine.jobs.evict_expired_stream_rows(now).await.ok(),
+        Some(2)
+    );
+    assert_eq!(engine.jobs.stored_stream_rows(&table).ok(), Some(0));
     engine.shutdown();
 }

@@ -38,7 +38,7 @@ pub use advisor::{
     AdvisorRule, Finding, PartitionStats, QueryShapeStats, RuleSettings, Severity, StatsSnapshot,
     TableStats,
 };
-pub use cache::Cache;
+pub use cache::{Cache, CacheCounters, CacheStats};
 pub use codec::{Codec, DecodeFn, decode, decode_row, encode, encode_row};
 pub use error::{PluginError, Result};
 pub use flow::{BoxFuture, ChangeKind, FlowAction, FlowHost, FlowInput, FlowOutcome, FlowTrigger};

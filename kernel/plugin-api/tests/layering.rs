@@ -4,7 +4,9 @@
 //!   HTTP stack;
 //! - every crate under `plugins/` depends on the contract crate and on nothing of the engine;
 //! - the SQL parser crate (`kalamdb-sql`) does not reach execution (DataFusion, RocksDB, the engine);
-//! - the hot store (`kalamdb-store`) does not reach SQL or execution.
+//! - the hot store (`kalamdb-store`) does not reach SQL or execution;
+//! - each engine component crate (base, catalog, cold, jobs, live, auth, audit) sees only the
+//!   components below it, never execution (`kalamdb-core`) nor a component beside or above it.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -136,6 +138,107 @@ fn the_hot_store_knows_nothing_of_sql_or_execution() {
             "bcrypt",
         ],
         "the store sits below SQL and execution",
+    );
+}
+
+#[test]
+fn the_base_crate_is_below_every_component_and_execution() {
+    assert_layer(
+        "kalamdb-base",
+        "kalamdb-store",
+        &[
+            "kalamdb-core",
+            "kalamdb-catalog",
+            "kalamdb-cold",
+            "datafusion",
+            "bcrypt",
+        ],
+        "every component builds on the base; without its `datafusion` feature it needs no query engine",
+    );
+}
+
+#[test]
+fn the_catalog_knows_no_other_component() {
+    assert_layer(
+        "kalamdb-catalog",
+        "kalamdb-base",
+        &[
+            "kalamdb-core",
+            "kalamdb-cold",
+            "kalamdb-jobs",
+            "kalamdb-live",
+            "kalamdb-auth",
+            "kalamdb-audit",
+            "bcrypt",
+        ],
+        "the catalog sits directly on the hot store",
+    );
+}
+
+#[test]
+fn cold_storage_and_jobs_do_not_reach_execution() {
+    let above = [
+        "kalamdb-core",
+        "kalamdb-live",
+        "kalamdb-auth",
+        "kalamdb-audit",
+        "bcrypt",
+    ];
+    assert_layer(
+        "kalamdb-cold",
+        "kalamdb-catalog",
+        &[&above[..], &["kalamdb-jobs"]].concat(),
+        "cold storage is below jobs and execution",
+    );
+    assert_layer(
+        "kalamdb-jobs",
+        "kalamdb-cold",
+        &above,
+        "jobs run on the cold store, never on the executor",
+    );
+}
+
+#[test]
+fn the_live_registry_is_below_execution() {
+    assert_layer(
+        "kalamdb-live",
+        "kalamdb-catalog",
+        &[
+            "kalamdb-core",
+            "kalamdb-cold",
+            "kalamdb-jobs",
+            "kalamdb-auth",
+            "kalamdb-audit",
+        ],
+        "subscribe (execution) sits above the registry, not in it",
+    );
+}
+
+#[test]
+fn auth_and_audit_reach_only_what_they_record() {
+    assert_layer(
+        "kalamdb-auth",
+        "bcrypt",
+        &[
+            "kalamdb-core",
+            "kalamdb-cold",
+            "kalamdb-jobs",
+            "kalamdb-live",
+            "axum",
+        ],
+        "auth knows the catalog's user records, nothing of execution or HTTP",
+    );
+    assert_layer(
+        "kalamdb-audit",
+        "kalamdb-store",
+        &[
+            "kalamdb-core",
+            "kalamdb-catalog",
+            "datafusion",
+            "bcrypt",
+            "axum",
+        ],
+        "the audit log writes records through the hot store only",
     );
 }
 

@@ -186,6 +186,9 @@ impl ServerConfig {
             compaction_threshold: self.storage.compaction_threshold,
             default_flush_policy: self.storage.default_flush_policy.clone(),
             plan_cache_entries: self.query.plan_cache_entries,
+            session_cache_entries: self.query.session_cache_entries,
+            manifest_cache_entries: self.query.manifest_cache_entries,
+            storage_cache_entries: self.query.storage_cache_entries,
             rocksdb: self.rocksdb_settings(),
             limits: self.query_limits(),
         }

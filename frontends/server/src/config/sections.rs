@@ -92,12 +92,21 @@ pub struct QuerySection {
     /// Logical plans kept for reuse, per user and SQL text (`KALAMDB_PLAN_CACHE_ENTRIES`);
     /// 0 turns the plan cache off.
     pub plan_cache_entries: usize,
+    /// Callers whose DataFusion sessions are kept (the cache `session`).
+    pub session_cache_entries: usize,
+    /// Cold folders whose manifests are kept in memory (the cache `manifest`).
+    pub manifest_cache_entries: usize,
+    /// Storages whose live backends are kept (the cache `storage`).
+    pub storage_cache_entries: usize,
 }
 
 impl Default for QuerySection {
     fn default() -> Self {
         Self {
             plan_cache_entries: 1000,
+            session_cache_entries: kalamdb_core::engine::DEFAULT_SESSION_CACHE_ENTRIES,
+            manifest_cache_entries: kalamdb_core::engine::DEFAULT_MANIFEST_CACHE_ENTRIES,
+            storage_cache_entries: kalamdb_core::engine::DEFAULT_STORAGE_CACHE_ENTRIES,
         }
     }
 }

@@ -124,7 +124,8 @@ pub async fn login(
     };
     state
         .engine
-        .audit(AuditEvent {
+        .audit
+        .record(AuditEvent {
             actor: request.user.clone(),
             actor_role: outcome.as_ref().ok().map(|(u, _)| u.role.to_string()),
             ip_address: Some(ip),

@@ -358,7 +358,7 @@ impl Engine {
     /// Removes a table from the catalog, then its hot data and cold files (a cleanup job that
     /// a restart finishes).
     async fn remove_table(&self, def: &TableDef) -> Result<kalamdb_types::JobId> {
-        self.drop_table_job(def).await
+        self.jobs.drop_table(def).await
     }
 
     pub(crate) async fn drop_table(

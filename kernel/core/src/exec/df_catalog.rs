@@ -9,10 +9,9 @@ use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::Result;
+pub use kalamdb_base::df_error::CATALOG_NAME;
 use kalamdb_types::{NamespaceId, Role, TableId};
 use std::sync::Arc;
-
-pub const CATALOG_NAME: &str = "kalam";
 pub const SYSTEM_SCHEMA: &str = "system";
 
 pub struct KalamCatalog {

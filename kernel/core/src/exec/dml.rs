@@ -384,7 +384,7 @@ impl Engine {
         let count = ops.len();
         let outcome = self.write(&entry, session, ops).await?;
         drop(no_eviction);
-        self.note_writes(&entry, outcome.written.len()).await;
+        self.jobs.note_writes(&entry, outcome.written.len()).await;
         match insert.returning {
             Some(items) => returning(&entry, &items, &outcome.written),
             None => Ok(message_result(format!("Inserted {count} row(s)"), count)),
@@ -575,7 +575,7 @@ impl Engine {
         }
         let outcome = self.write(&entry, session, ops).await?;
         let count = outcome.written.len();
-        self.note_writes(&entry, count).await;
+        self.jobs.note_writes(&entry, count).await;
         match update.returning {
             Some(items) => returning(&entry, &items, &outcome.written),
             None => Ok(message_result(format!("Updated {count} row(s)"), count)),
@@ -637,7 +637,7 @@ impl Engine {
         }
         let outcome = self.write(&entry, session, ops).await?;
         let count = outcome.written.len();
-        self.note_writes(&entry, count).await;
+        self.jobs.note_writes(&entry, count).await;
         match delete.returning {
             Some(items) => {
                 let old: Vec<StoredRow> = outcome.replaced.into_iter().flatten().collect();

@@ -1,43 +1,15 @@
 //! KalamDB's SQL functions: SNOWFLAKE_ID(), UUID_V7(), ULID(), CURRENT_USER(). The same
 //! generators serve column defaults.
 
-use crate::store::seq::SeqGenerator;
 use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-fn snowflake() -> &'static SeqGenerator {
-    static GEN: OnceLock<SeqGenerator> = OnceLock::new();
-    GEN.get_or_init(|| SeqGenerator::new(2))
-}
-
-/// A new snowflake id (time-ordered 64-bit integer).
-pub fn snowflake_id() -> i64 {
-    snowflake().next()
-}
-
-/// A new UUID version 7 (time-ordered), hyphenated.
-pub fn uuid_v7() -> String {
-    uuid::Uuid::now_v7().hyphenated().to_string()
-}
-
-/// A new ULID: 48 bits of milliseconds and 80 random bits, Crockford base32.
-pub fn ulid() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let ms = chrono::Utc::now().timestamp_millis().max(0) as u128;
-    let random: u128 = rand::random::<u128>() & ((1u128 << 80) - 1);
-    let value = (ms << 80) | random;
-    let mut out = [0u8; 26];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let shift = 5 * (25 - i);
-        *slot = ALPHABET[((value >> shift) & 0x1f) as usize];
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use kalamdb_base::ids::{snowflake_id, ulid, uuid_v7};
 
 /// The functions that do not depend on the caller.
 pub fn builtin_udfs() -> Vec<ScalarUDF> {

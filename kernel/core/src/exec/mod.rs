@@ -20,10 +20,10 @@
 pub mod access;
 mod alter_table;
 pub mod batch;
-pub mod coerce;
 pub mod ddl;
 pub mod df_catalog;
-pub mod df_error;
+pub use kalamdb_base::df_error;
+pub use kalamdb_catalog::{coerce, rows};
 pub mod dml;
 pub mod functions;
 mod impersonate;
@@ -32,14 +32,14 @@ pub mod plan_cache;
 pub mod provider;
 pub mod query;
 pub mod result;
-pub mod rows;
 pub mod scope;
+pub mod session_cache;
 pub mod storages;
 pub mod system_tables;
 pub mod users;
 
 use crate::engine::{Engine, Session};
-use crate::error::Result;
+use crate::error::{KalamError, Result};
 use crate::jobs::JobKind;
 use crate::sql::Statement;
 use crate::value::Value;
@@ -68,6 +68,36 @@ fn subscribe_hint(select: &str, options: &[(String, String)]) -> Result<QueryRes
 }
 
 impl Engine {
+    /// `CLEAR CACHE [name]`: empties every registered cache, or the named one. Caches are
+    /// never the source of truth, so what queries return does not change.
+    fn clear_caches(&self, name: Option<&str>) -> Result<QueryResult> {
+        let cleared: Vec<String> = match name {
+            Some(name) => {
+                let cache = self.registry.cache(name).ok_or_else(|| {
+                    let known: Vec<&str> = self.registry.caches().map(|c| c.name()).collect();
+                    KalamError::NotFound(format!(
+                        "cache '{name}' does not exist; the caches are: {}",
+                        known.join(", ")
+                    ))
+                })?;
+                cache.clear();
+                vec![cache.name().to_string()]
+            }
+            None => self
+                .registry
+                .caches()
+                .map(|c| {
+                    c.clear();
+                    c.name().to_string()
+                })
+                .collect(),
+        };
+        Ok(result::message_result(
+            format!("Cleared {} cache(s): {}", cleared.len(), cleared.join(", ")),
+            0,
+        ))
+    }
+
     async fn job_statement(
         &self,
         session: &Session,
@@ -85,7 +115,7 @@ impl Engine {
                     "STREAM table {id} cannot be flushed or compacted: its rows expire after TTL_SECONDS"
                 )));
             }
-            let (job, _) = self.start_job(kind, id.clone()).await?;
+            let (job, _) = self.jobs.start(kind, id.clone(), 0).await?;
             return Ok(result::message_result(
                 format!(
                     "Storage {} started for table '{id}'. Job ID: {job}",
@@ -103,7 +133,7 @@ impl Engine {
             {
                 continue;
             }
-            let (job, _) = self.start_job(kind, t.def.id.clone()).await?;
+            let (job, _) = self.jobs.start(kind, t.def.id.clone(), 0).await?;
             ids.push(job.to_string());
         }
         Ok(result::message_result(
@@ -174,7 +204,7 @@ impl Engine {
                 Err(crate::error::KalamError::PermissionDenied { .. })
             )
         {
-            self.audit_statement(session, subject, &outcome).await;
+            self.audit.statement(session, subject, &outcome).await;
         }
         result
     }
@@ -226,6 +256,15 @@ impl Engine {
                 let batch = system_tables::plugins_view(&self.registry)?;
                 result::rows_result(&batch.schema(), &[batch])
             }
+            Statement::ShowCaches => {
+                access::require(session.role, kalamdb_types::Role::Dba, "SHOW CACHES")?;
+                let batch = system_tables::caches_view(&self.registry)?;
+                result::rows_result(&batch.schema(), &[batch])
+            }
+            Statement::ClearCache { name } => {
+                access::require(session.role, kalamdb_types::Role::Dba, "CLEAR CACHE")?;
+                self.clear_caches(name.as_deref())
+            }
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
             Statement::StorageFlushTable { table } => {
                 self.job_statement(session, JobKind::Flush, Some(table), None)
@@ -245,7 +284,7 @@ impl Engine {
             }
             Statement::KillJob { job_id } => {
                 access::require(session.role, kalamdb_types::Role::Dba, "KILL JOB")?;
-                self.kill_job(&job_id)?;
+                self.jobs.kill(&job_id)?;
                 Ok(result::message_result(
                     format!("Job '{job_id}' cancelled"),
                     0,

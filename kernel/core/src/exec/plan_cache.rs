@@ -7,7 +7,7 @@
 //! Keyed by user because a plan captures the session's `CURRENT_USER()`. Registered as the
 //! cache `plan` (see `plugin::cache`), so `CLEAR CACHE` reaches it.
 
-use crate::plugin::Cache;
+use crate::plugin::{Cache, CacheCounters, CacheStats};
 use datafusion::logical_expr::LogicalPlan;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -30,8 +30,7 @@ pub struct PlanCache {
     capacity: usize,
     entries: Mutex<HashMap<PlanKey, Entry>>,
     tick: AtomicU64,
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
+    counters: CacheCounters,
 }
 
 impl PlanCache {
@@ -41,8 +40,7 @@ impl PlanCache {
             capacity,
             entries: Mutex::new(HashMap::new()),
             tick: AtomicU64::new(0),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            counters: CacheCounters::default(),
         }
     }
 
@@ -60,11 +58,11 @@ impl PlanCache {
         match entries.get_mut(key) {
             Some(e) if e.generation == generation => {
                 e.last_used = tick;
-                self.hits.fetch_add(1, Ordering::Relaxed);
+                self.counters.hit();
                 Some(e.plan.clone())
             }
             _ => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
+                self.counters.miss();
                 None
             }
         }
@@ -81,7 +79,9 @@ impl PlanCache {
             let mut ages: Vec<u64> = entries.values().map(|e| e.last_used).collect();
             ages.sort_unstable();
             let cut = ages[(ages.len() / 10).min(ages.len() - 1)];
+            let before = entries.len();
             entries.retain(|_, e| e.last_used > cut);
+            self.counters.evicted(before - entries.len());
         }
         entries.insert(
             key,
@@ -101,6 +101,14 @@ impl Cache for PlanCache {
 
     fn entries(&self) -> usize {
         self.entries.lock().len()
+    }
+
+    fn stats(&self) -> CacheStats {
+        self.counters.stats()
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        Some(self.capacity)
     }
 
     fn clear(&self) {
@@ -136,8 +144,8 @@ mod tests {
         assert!(cache.get(&key("SELECT 1"), 3).is_some());
         assert!(cache.get(&key("SELECT 1"), 4).is_none(), "schema changed");
         assert!(cache.get(&key("SELECT 2"), 3).is_none());
-        assert_eq!(cache.hits.load(Ordering::Relaxed), 1);
-        assert_eq!(cache.misses.load(Ordering::Relaxed), 2);
+        assert_eq!(cache.stats().hits, 1);
+        assert_eq!(cache.stats().misses, 2);
     }
 
     #[test]

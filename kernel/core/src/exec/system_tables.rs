@@ -27,6 +27,7 @@ pub enum SystemTable {
     Jobs,
     AuditLog,
     Plugins,
+    Caches,
 }
 
 /// What the system views are built from.
@@ -39,7 +40,7 @@ pub struct SystemSources {
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 9] = [
+    pub const ALL: [SystemTable; 10] = [
         SystemTable::AuditLog,
         SystemTable::Jobs,
         SystemTable::Namespaces,
@@ -49,6 +50,7 @@ impl SystemTable {
         SystemTable::Users,
         SystemTable::Live,
         SystemTable::Plugins,
+        SystemTable::Caches,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +64,7 @@ impl SystemTable {
             SystemTable::Jobs => "jobs",
             SystemTable::AuditLog => "audit_log",
             SystemTable::Plugins => "plugins",
+            SystemTable::Caches => "caches",
         }
     }
 
@@ -137,11 +140,38 @@ pub fn plugins_view(registry: &crate::plugin::Registry) -> Result<RecordBatch> {
         .finish()
 }
 
+/// `system.caches` and `SHOW CACHES`: every registered cache with its size and counters.
+pub fn caches_view(registry: &crate::plugin::Registry) -> Result<RecordBatch> {
+    let all: Vec<_> = registry.caches().collect();
+    let stats: Vec<_> = all.iter().map(|c| c.stats()).collect();
+    let count = |n: usize| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    let counter = |n: u64| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    ViewBuilder::default()
+        .text(
+            "name",
+            all.iter().map(|c| Some(c.name().to_string())).collect(),
+        )
+        .int("entries", all.iter().map(|c| count(c.entries())).collect())
+        .int("bytes", all.iter().map(|c| count(c.bytes())).collect())
+        .int(
+            "capacity",
+            all.iter().map(|c| c.capacity().and_then(count)).collect(),
+        )
+        .int("hits", stats.iter().map(|s| counter(s.hits)).collect())
+        .int("misses", stats.iter().map(|s| counter(s.misses)).collect())
+        .int(
+            "evictions",
+            stats.iter().map(|s| counter(s.evictions)).collect(),
+        )
+        .finish()
+}
+
 /// Builds a system table's current content.
 pub fn build(table: SystemTable, sources: &SystemSources) -> Result<RecordBatch> {
     let (catalog, live) = (sources.catalog.as_ref(), sources.live.as_ref());
     match table {
         SystemTable::Plugins => plugins_view(&sources.registry),
+        SystemTable::Caches => caches_view(&sources.registry),
         SystemTable::Jobs => {
             let all = crate::jobs::all_jobs(&sources.store)?;
             ViewBuilder::default()

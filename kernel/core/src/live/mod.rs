@@ -1,19 +1,13 @@
-//! Live queries: the change feed, subscriptions and their delivery.
-//!
-//! - [`feed`]: events published by the shard writers after commit (owned by `kalamdb-store`).
-//! - [`manager`]: subscriptions indexed by (table, partition owner), so one event is matched
-//!   without scanning every subscription; the dispatcher task.
-//! - [`subscribe`]: parsing a subscription's SQL, the initial snapshot in pages, and the
-//!   hand-over from snapshot to live changes with nothing lost and nothing twice.
-//! - [`eviction`]: background deletion of expired STREAM rows.
-//! - [`connection`]: one WebSocket connection's bounded outgoing queue.
+//! Live queries as execution sees them: the registry and connections are `kalamdb-live`'s
+//! (below execution), the change feed is the hot store's; [`subscribe`] is what needs the
+//! executor: parsing a subscription's SQL, the initial snapshot in pages, and the hand-over
+//! from snapshot to live changes with nothing lost and nothing twice.
 
-pub mod connection;
-pub mod eviction;
-pub use kalamdb_store::feed;
-pub mod manager;
 pub mod subscribe;
 
-pub use connection::LiveConnection;
 pub use feed::{ChangeEvent, ChangeFeed, ChangeKind, ChangeMeta};
-pub use manager::LiveManager;
+pub use kalamdb_live::{LiveConnection, Subscriber, connection, registry, run_dispatcher};
+pub use kalamdb_store::feed;
+
+/// The registry of this engine's subscriptions.
+pub type LiveManager = kalamdb_live::LiveManager<subscribe::Subscription>;

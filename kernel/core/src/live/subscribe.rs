@@ -3,7 +3,7 @@
 //! snapshot is loading are buffered and delivered after the last page, minus those the
 //! snapshot already contains (by primary key and `_seq`), so nothing is lost or sent twice.
 
-use super::connection::LiveConnection;
+use super::LiveConnection;
 use super::feed::{ChangeEvent, ChangeKind};
 use crate::catalog::TableEntry;
 use crate::catalog::schema::SEQ_COLUMN;
@@ -167,6 +167,41 @@ fn seq_of(obj: &RowObject) -> Option<i64> {
     obj.get(SEQ_COLUMN)
         .and_then(|v| v.as_str())
         .and_then(|s| s.parse().ok())
+}
+
+impl kalamdb_live::Subscriber for Subscription {
+    fn live_id(&self) -> &str {
+        &self.live_id
+    }
+
+    fn subscription_id(&self) -> &str {
+        &self.subscription_id
+    }
+
+    fn connection(&self) -> &LiveConnection {
+        &self.connection
+    }
+
+    fn table(&self) -> &TableId {
+        &self.table
+    }
+
+    fn owner(&self) -> Option<&UserId> {
+        self.owner.as_ref()
+    }
+
+    fn authority_lost(
+        &self,
+        entry: &TableEntry,
+        catalog: &crate::catalog::Catalog,
+        stamp: u64,
+    ) -> Option<String> {
+        Subscription::authority_lost(self, entry, catalog, stamp)
+    }
+
+    fn offer(&self, event: &ChangeEvent, entry: &TableEntry) {
+        Subscription::offer(self, event, entry)
+    }
 }
 
 impl Subscription {

@@ -2,12 +2,13 @@
 //! from `kalamdb-plugin-api` (the one crate plugins depend on) and are re-exported here under
 //! their old paths; [`codec`] adds the typed entry points with the engine's error type.
 
-pub mod codec;
+pub use kalamdb_base::codec;
 
 pub use codec::{decode, decode_row, encode, encode_row};
 pub use kalamdb_plugin_api::{
-    AdvisorRule, Cache, Codec, FlowAction, FlowHost, PluginDescriptor, PluginError, PluginInfo,
-    PluginKind, PluginOrigin, Registry, StorageBackend, StorageBackendFactory, StorageConfig,
+    AdvisorRule, Cache, CacheCounters, CacheStats, Codec, FlowAction, FlowHost, PluginDescriptor,
+    PluginError, PluginInfo, PluginKind, PluginOrigin, Registry, StorageBackend,
+    StorageBackendFactory, StorageConfig,
 };
 
 /// The contract crate's result type (what plugin methods return).

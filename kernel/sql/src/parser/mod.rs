@@ -332,6 +332,15 @@ impl KalamParser<'_> {
             };
             return Ok(Some(Statement::StorageCompactAll { namespace }));
         }
+        if self.words(&["CLEAR", "CACHE"]) {
+            let at_end = matches!(self.p.peek_token_ref().token, Token::EOF | Token::SemiColon);
+            let name = if at_end {
+                None
+            } else {
+                Some(self.name_or_string()?.to_ascii_lowercase())
+            };
+            return Ok(Some(Statement::ClearCache { name }));
+        }
         if self.words(&["KILL", "JOB"]) {
             let job_id = self.name_or_string()?;
             return Ok(Some(Statement::KillJob { job_id }));
@@ -367,6 +376,9 @@ impl KalamParser<'_> {
             }
             if self.word("PLUGINS") {
                 return Ok(Some(Statement::ShowPlugins));
+            }
+            if self.word("CACHES") {
+                return Ok(Some(Statement::ShowCaches));
             }
             if self.word("TABLES") {
                 let namespace = if self.word("IN") || self.word("FROM") {
@@ -499,5 +511,27 @@ mod tests {
             parse_statement("SELECT * FROM t WHERE id = $1"),
             Ok(Statement::Query(_))
         ));
+    }
+
+    #[test]
+    fn cache_statements() {
+        assert!(matches!(
+            parse_statement("CLEAR CACHE"),
+            Ok(Statement::ClearCache { name: None })
+        ));
+        assert!(matches!(
+            parse_statement("clear cache;"),
+            Ok(Statement::ClearCache { name: None })
+        ));
+        let Ok(Statement::ClearCache { name: Some(name) }) = parse_statement("CLEAR CACHE Plan")
+        else {
+            panic!("CLEAR CACHE Plan did not parse");
+        };
+        assert_eq!(name, "plan");
+        assert!(matches!(
+            parse_statement("SHOW CACHES"),
+            Ok(Statement::ShowCaches)
+        ));
+        assert!(parse_statement("CLEAR CACHE plan extra").is_err());
     }
 }

@@ -91,6 +91,12 @@ pub enum Statement {
     ShowStorages,
     /// `SHOW PLUGINS`: what `system.plugins` lists, for every role.
     ShowPlugins,
+    /// `SHOW CACHES`: what `system.caches` lists (dba and system).
+    ShowCaches,
+    /// `CLEAR CACHE [name]`: empties every registered cache, or the named one (dba and system).
+    ClearCache {
+        name: Option<String>,
+    },
     StorageCheck {
         storage_id: StorageId,
     },
