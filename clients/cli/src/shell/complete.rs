@@ -21,12 +21,12 @@ const KEYWORDS: &[&str] = &[
     "AND",
     "AS",
     "ASC",
-    "BACKUP",
     "BETWEEN",
     "BIGINT",
     "BOOLEAN",
     "BY",
     "CACHE",
+    "CACHES",
     "CASCADE",
     "CASE",
     "CLEAR",
@@ -36,7 +36,6 @@ const KEYWORDS: &[&str] = &[
     "CREATE",
     "CROSS",
     "CURRENT_TIMESTAMP",
-    "DATABASE",
     "DEFAULT",
     "DELETE",
     "DESC",
@@ -50,7 +49,6 @@ const KEYWORDS: &[&str] = &[
     "EXISTS",
     "EXPLAIN",
     "FALSE",
-    "FLOW",
     "FLUSH",
     "FROM",
     "FULL",
@@ -82,6 +80,7 @@ const KEYWORDS: &[&str] = &[
     "ORDER",
     "OUTER",
     "PASSWORD",
+    "PLUGINS",
     "PRIMARY",
     "QUERY",
     "RENAME",
@@ -93,7 +92,6 @@ const KEYWORDS: &[&str] = &[
     "SHARED",
     "SHOW",
     "SMALLINT",
-    "STATS",
     "STORAGE",
     "STORAGES",
     "STREAM",
@@ -341,5 +339,16 @@ mod tests {
         assert!(names("\\d").contains(&"\\dt".to_string()));
         assert_eq!(names("\\d app.o"), ["app.orders"]);
         assert_eq!(names("SELECT \\ti"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn cache_statements_complete_and_unbuilt_ones_do_not() {
+        assert_eq!(names("CLEAR CA"), ["CACHE", "CACHES", "CASE"]);
+        assert_eq!(names("SHOW CACHE"), ["CACHE", "CACHES"]);
+        assert_eq!(names("SHOW PLUG"), ["PLUGINS"]);
+        // Statements that do not exist yet are not offered.
+        assert!(names("CREATE FLO").is_empty());
+        assert!(names("SHOW STAT").is_empty());
+        assert!(names("BACK").is_empty());
     }
 }
