@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn cache_statements_complete_and_unbuilt_ones_do_not() {
-        assert_eq!(names("CLEAR CA"), ["CACHE", "CACHES", "CASE"]);
+        assert_eq!(names("CLEAR CA"), ["CACHE", "CACHES", "CASCADE", "CASE"]);
         assert_eq!(names("SHOW CACHE"), ["CACHE", "CACHES"]);
         assert_eq!(names("SHOW PLUG"), ["PLUGINS"]);
         // Statements that do not exist yet are not offered.
