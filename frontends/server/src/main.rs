@@ -77,6 +77,9 @@ async fn serve() {
         );
     }
     spawn_stream_eviction(engine.clone(), config.storage.stream_eviction_interval_secs);
+    if config.advisor.enabled {
+        spawn_advisor(engine.clone(), config.advisor.interval_secs);
+    }
     spawn_audit_pruning(engine.clone(), config.logging.audit_retention_days);
     spawn_flush_policies(engine.clone());
     let state = http::AppState::new(engine.clone(), config);
@@ -141,6 +144,28 @@ fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} finished job record(s)"),
                 Err(e) => tracing::warn!("job pruning failed: {e}"),
+            }
+        }
+    });
+}
+
+/// Runs the advisor's rules every `every_secs` seconds (the first pass one interval after
+/// start, when the statistics have something to say).
+fn spawn_advisor(engine: Arc<kalamdb_core::Engine>, every_secs: u64) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            match engine.run_advisor().await {
+                Ok(r) if r.raised + r.resolved > 0 => tracing::info!(
+                    "advisor: {} new finding(s), {} resolved, {} open",
+                    r.raised,
+                    r.resolved,
+                    r.open
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("advisor pass failed: {e}"),
             }
         }
     });

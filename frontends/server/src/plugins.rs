@@ -20,6 +20,8 @@ pub const BUNDLED: &[(&str, Register)] = &[
     ("storage-fs", kalamdb_storage_fs::register),
     #[cfg(feature = "storage-s3")]
     ("storage-s3", kalamdb_storage_s3::register),
+    #[cfg(feature = "optimizer-rules")]
+    ("optimizer-rules", kalamdb_optimizer_rules::register),
 ];
 
 pub fn registry() -> Result<Registry> {
@@ -45,7 +47,8 @@ pub fn registry() -> Result<Registry> {
     feature = "serde-json",
     feature = "serde-msgpack",
     feature = "storage-fs",
-    feature = "storage-s3"
+    feature = "storage-s3",
+    feature = "optimizer-rules"
 ))]
 mod tests {
     use super::*;
@@ -61,6 +64,15 @@ mod tests {
                 (PluginKind::Storage, "s3".to_string()),
                 (PluginKind::Codec, "json".to_string()),
                 (PluginKind::Codec, "msgpack".to_string()),
+                (
+                    PluginKind::AdvisorRule,
+                    "excess_column_families".to_string()
+                ),
+                (PluginKind::AdvisorRule, "hot_user_partition".to_string()),
+                (PluginKind::AdvisorRule, "many_small_files".to_string()),
+                (PluginKind::AdvisorRule, "scan_heavy_query".to_string()),
+                (PluginKind::AdvisorRule, "shared_table_per_user".to_string()),
+                (PluginKind::AdvisorRule, "unflushed_hot_growth".to_string()),
             ]
         );
         let inventory: Vec<&str> = kalamdb_core::inventory::iter::<PluginDescriptor>
@@ -79,13 +91,14 @@ mod tests {
         assert!(kalamdb_serde_msgpack::register(&mut registry).is_err());
         assert!(kalamdb_storage_fs::register(&mut registry).is_err());
         assert!(kalamdb_storage_s3::register(&mut registry).is_err());
+        assert!(kalamdb_optimizer_rules::register(&mut registry).is_err());
     }
 
     #[test]
     fn bundled_plugins_are_listed_with_their_crate_and_version() {
         let registry = registry().expect("registry");
         let plugins = registry.plugins();
-        assert_eq!(plugins.len(), 4);
+        assert_eq!(plugins.len(), 10);
         for p in &plugins {
             assert_eq!(
                 p.origin,

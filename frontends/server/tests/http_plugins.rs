@@ -48,6 +48,25 @@ fn expected() -> Vec<Vec<serde_json::Value>> {
             json!("kernel"),
         ]
     }))
+    .chain(
+        [
+            "excess_column_families",
+            "hot_user_partition",
+            "many_small_files",
+            "scan_heavy_query",
+            "shared_table_per_user",
+            "unflushed_hot_growth",
+        ]
+        .map(|rule| {
+            vec![
+                json!(rule),
+                json!("advisor_rule"),
+                json!(v),
+                json!("bundled"),
+                json!("optimizer-rules"),
+            ]
+        }),
+    )
     .collect()
 }
 

@@ -430,6 +430,60 @@ impl Torture {
         checked
     }
 
+    /// The statistics followed every crash (each group commit carries its counters): once
+    /// everything is flushed no partition counts a hot row, and the Parquet files and rows the
+    /// USER table's partitions count are exactly the segments its manifests list.
+    async fn check_statistics(&mut self) {
+        let root = self.workers[0].token.clone();
+        for table in [ITEMS, BOARD] {
+            common::cold::flush(&self.server, &root, table).await;
+        }
+        check_jobs(&self.server, &root).await;
+        let rows = self
+            .server
+            .rows(
+                &root,
+                "SELECT table_name, user_id, rows_hot, rows_cold, parquet_files FROM system.stats \
+                 WHERE namespace_id = 'torture' AND scope <> 'query'",
+            )
+            .await;
+        assert!(!rows.is_empty(), "no statistics for the torture tables");
+        let num = |v: &Value| {
+            v.as_i64()
+                .or_else(|| v.as_str()?.parse().ok())
+                .unwrap_or(-1)
+        };
+        for r in &rows {
+            assert_eq!(num(&r[2]), 0, "hot rows counted after a full flush: {r:?}");
+        }
+        let (mut files, mut versions) = (0i64, 0i64);
+        let items = self
+            .server
+            .data_dir
+            .join("storage")
+            .join("torture")
+            .join("items");
+        for path in common::cold::walk(&items) {
+            if path.file_name().is_some_and(|n| n == "manifest.json") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let manifest: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                for segment in manifest["segments"].as_array().into_iter().flatten() {
+                    files += 1;
+                    versions += segment["rows"].as_i64().unwrap_or(0);
+                }
+            }
+        }
+        let (counted_files, counted_versions) = rows
+            .iter()
+            .filter(|r| r[0] == "items" && !r[1].is_null())
+            .fold((0, 0), |(f, v), r| (f + num(&r[4]), v + num(&r[3])));
+        assert_eq!(
+            (counted_files, counted_versions),
+            (files, versions),
+            "statistics of torture.items against its manifests: {rows:?}"
+        );
+    }
+
     /// The restarted server takes writes: root on the SHARED table, a user on the USER table.
     async fn probe_writes(&mut self) {
         for worker in self.workers.iter_mut().take(2) {
@@ -477,6 +531,7 @@ async fn acknowledged_writes_survive_a_crash_loop() {
         let secs = started.elapsed().as_secs_f64();
         println!("cycle {cycle} ({secs:.1}s): {stats:?}; {rows} rows, {manifests} manifests ok");
     }
+    t.check_statistics().await;
     t.server.stop();
     drop(tmp);
 }

@@ -58,22 +58,34 @@ impl ManifestCache {
     /// Stores what a read found, unless a write, removal or clear happened since the read
     /// began: then the storage may hold a newer manifest than the one read, and caching the
     /// older one would hide the newer segments from every later read.
-    pub fn store_read(&self, key: &str, manifest: Arc<Manifest>, ticket: ReadTicket) {
+    ///
+    /// Returns the version the read is current at, or `None` when a write came between (what
+    /// was read may be older than what the server has).
+    pub fn store_read(
+        &self,
+        key: &str,
+        manifest: Arc<Manifest>,
+        ticket: ReadTicket,
+    ) -> Option<u64> {
         let mut inner = self.inner.lock();
-        if inner.version != ticket.0 || self.capacity == 0 {
-            return;
+        if inner.version != ticket.0 {
+            return None;
         }
-        self.insert(&mut inner, key, manifest);
+        if self.capacity > 0 {
+            self.insert(&mut inner, key, manifest);
+        }
+        Some(ticket.0)
     }
 
-    /// Stores a manifest the server just committed.
-    pub fn store_written(&self, key: &str, manifest: Arc<Manifest>) {
+    /// Stores a manifest the server just committed; returns the version it is current at.
+    pub fn store_written(&self, key: &str, manifest: Arc<Manifest>) -> u64 {
         let mut inner = self.inner.lock();
         inner.version += 1;
-        if self.capacity == 0 {
-            return;
+        let version = inner.version;
+        if self.capacity > 0 {
+            self.insert(&mut inner, key, manifest);
         }
-        self.insert(&mut inner, key, manifest);
+        version
     }
 
     /// Forgets one folder (its manifest may or may not have changed).
@@ -210,6 +222,7 @@ mod tests {
                 min_pk: None,
                 max_pk: None,
                 schema_version: 1,
+                filled: Default::default(),
             });
         }
         Arc::new(m)

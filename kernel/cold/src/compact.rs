@@ -77,7 +77,10 @@ impl ColdStore {
             .filter(|r| !r.deleted || SeqGenerator::unix_millis(r.seq) >= cutoff_ms)
             .collect();
         kept.sort_by_key(|r| r.seq);
-        let mut new_manifest = super::manifest::Manifest::default();
+        let mut new_manifest = super::manifest::Manifest {
+            last_flush_micros: manifest.last_flush_micros,
+            ..Default::default()
+        };
         if !kept.is_empty() {
             new_manifest
                 .segments

@@ -81,6 +81,7 @@ impl ColdStore {
                 kalamdb_base::failpoint::abort_at("flush.after_segment");
                 let mut manifest = (*self.read_manifest(&loc).await?).clone();
                 manifest.segments.push(segment);
+                manifest.last_flush_micros = Some(kalamdb_base::now_micros());
                 self.write_manifest(&loc, &manifest).await?;
                 kalamdb_base::failpoint::abort_at("flush.after_manifest");
                 if manifest.segments.len() > compaction_threshold {

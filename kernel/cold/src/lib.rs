@@ -5,6 +5,7 @@
 //! - [`compact`]: merging a folder's segments into one.
 //! - [`flush`]: moving hot rows to Parquet, crash-safe.
 //! - [`policy`]: `FLUSH_POLICY` triggers (rows written, interval).
+//! - [`stats`]: rows, bytes and files per folder, from the manifests (statistics).
 //! - [`gate`]: the per-table locks that order flush, compaction, DROP and INSERT's
 //!   duplicate check.
 //! - this file: the `ColdStore` component (it owns the catalog, the hot store and the
@@ -17,6 +18,7 @@ pub mod gate;
 pub mod manifest;
 pub mod policy;
 pub mod scan;
+pub mod stats;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -51,6 +53,8 @@ pub struct ColdLocation {
     cache_key: String,
     /// The table's creation time: which incarnation of the name this folder is read for.
     incarnation: i64,
+    /// Whose folder: the table, and the user of a USER table's partition (statistics).
+    stats_key: stats::FolderKey,
 }
 
 impl ColdLocation {
@@ -92,6 +96,8 @@ pub struct ColdStore {
     backends: Arc<cache::BackendCache>,
     manifests: Arc<cache::ManifestCache>,
     gates: gate::Gates,
+    /// Per-folder statistics (None when statistics are off).
+    counters: Option<stats::ColdCounters>,
 }
 
 /// The cold store's caches, made before the registry they register in is sealed.
@@ -118,6 +124,10 @@ impl ColdStore {
         store: Arc<HotStore>,
         caches: ColdCaches,
     ) -> Self {
+        let counters = store
+            .counters()
+            .enabled()
+            .then(|| stats::ColdCounters::load(&store));
         Self {
             catalog,
             registry,
@@ -125,6 +135,7 @@ impl ColdStore {
             backends: caches.backends,
             manifests: caches.manifests,
             gates: gate::Gates::default(),
+            counters,
         }
     }
 
@@ -191,11 +202,16 @@ impl ColdStore {
             "{storage_id}\n{}\n{folder}\n{}",
             record.base_directory, def.created_at
         );
+        let stats_key = (
+            def.id.clone(),
+            user.filter(|_| def.table_type == TableType::User).cloned(),
+        );
         Ok(ColdLocation {
             backend,
             folder,
             cache_key,
             incarnation: def.created_at,
+            stats_key,
         })
     }
 
@@ -219,9 +235,47 @@ impl ColdStore {
             None => Manifest::default(),
         };
         let manifest = Arc::new(manifest);
-        self.manifests
-            .store_read(&loc.cache_key, manifest.clone(), ticket);
+        // A read a write overtook says nothing new (the write recorded its own).
+        if let Some(version) = self
+            .manifests
+            .store_read(&loc.cache_key, manifest.clone(), ticket)
+        {
+            self.observe(loc, &manifest, version).await;
+        }
         Ok(manifest)
+    }
+
+    /// Brings a folder's statistics up to date with its manifest as of cache `version`.
+    async fn observe(&self, loc: &ColdLocation, manifest: &Manifest, version: u64) {
+        let Some(counters) = &self.counters else {
+            return;
+        };
+        if let Some(op) = counters.observe(loc.stats_key.clone(), manifest, version)
+            && let Err(e) = self.store.submit_raw(vec![op]).await
+        {
+            tracing::warn!("statistics of {} not recorded: {e}", loc.folder);
+        }
+    }
+
+    /// Reads every partition's manifest once, so the statistics of every folder are known
+    /// (after a start that had to rebuild them).
+    pub async fn refresh_stats(&self) -> Result<usize> {
+        let mut folders = 0;
+        for entry in self.catalog.tables() {
+            for user in self.partitions(&entry.def) {
+                // A read that misses the cache records the folder's statistics; a hit means
+                // a read or write since start has recorded them already.
+                let loc = self.cold_location(&entry.def, user.as_ref())?;
+                self.read_manifest(&loc).await?;
+                folders += 1;
+            }
+        }
+        Ok(folders)
+    }
+
+    /// Every folder's statistics (empty when statistics are off).
+    pub fn folder_stats(&self) -> Vec<(stats::FolderKey, stats::ColdCount)> {
+        self.counters.as_ref().map(|c| c.all()).unwrap_or_default()
     }
 
     /// The manifest stored in a folder, whoever wrote it (`None` when there is none).
@@ -292,9 +346,12 @@ impl ColdStore {
             Err(e) => Err(KalamError::storage(e)),
         };
         match renamed {
-            Ok(()) => self
-                .manifests
-                .store_written(&loc.cache_key, Arc::new(manifest.clone())),
+            Ok(()) => {
+                let version = self
+                    .manifests
+                    .store_written(&loc.cache_key, Arc::new(manifest.clone()));
+                self.observe(loc, manifest, version).await;
+            }
             // The rename may or may not have happened: read the folder again next time.
             Err(_) => self.manifests.remove(&loc.cache_key),
         }
@@ -325,6 +382,17 @@ impl ColdStore {
         columns.push(Arc::new(BooleanArray::from(
             rows.iter().map(|r| r.deleted).collect::<Vec<_>>(),
         )));
+        let tombstones = rows.iter().filter(|r| r.deleted).count() as u64;
+        let filled: std::collections::BTreeMap<String, u64> = fields
+            .iter()
+            .zip(columns.iter())
+            .filter(|(f, _)| f.name() != SEQ_COLUMN && f.name() != DELETED_COLUMN)
+            .map(|(f, c)| {
+                // Tombstones hold no value worth counting (at most their key).
+                let values = (c.len() - c.null_count()) as u64;
+                (f.name().clone(), values.min(rows.len() as u64 - tombstones))
+            })
+            .collect();
         let schema = Arc::new(Schema::new(fields));
         let batch = RecordBatch::try_new(schema.clone(), columns)?;
         let mut buffer = Vec::new();
@@ -372,6 +440,7 @@ impl ColdStore {
             min_pk: pks.first().cloned(),
             max_pk: pks.last().cloned(),
             schema_version: entry.def.schema_version,
+            filled,
         })
     }
 
@@ -495,6 +564,12 @@ impl ColdStore {
         }
         // Again: a read may have cached a manifest between the first forget and the deletes.
         self.forget_manifests();
+        if let Some(counters) = &self.counters {
+            let ops = counters.forget_table(&def.id);
+            if !ops.is_empty() {
+                self.store.submit_raw(ops).await?;
+            }
+        }
         Ok(deleted)
     }
 

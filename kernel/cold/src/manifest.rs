@@ -3,6 +3,7 @@
 
 use kalamdb_plugin_api::value::Value;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -13,6 +14,9 @@ pub struct Manifest {
     /// same name never reads the old one's files. Absent in manifests of older versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_created_at: Option<i64>,
+    /// When a flush last committed a segment here (microseconds since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_flush_micros: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,6 +30,10 @@ pub struct Segment {
     pub min_pk: Option<Value>,
     pub max_pk: Option<Value>,
     pub schema_version: u32,
+    /// Per column, the live rows that hold a value in it (statistics; absent in segments of
+    /// older versions).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub filled: BTreeMap<String, u64>,
 }
 
 fn cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
@@ -83,10 +91,12 @@ mod tests {
             min_pk: Some(Value::Int(10)),
             max_pk: Some(Value::Int(20)),
             schema_version: 1,
+            filled: BTreeMap::new(),
         };
         let m = Manifest {
             segments: vec![seg.clone()],
             table_created_at: Some(1),
+            last_flush_micros: None,
         };
         let text = serde_json::to_string(&m).unwrap_or_default();
         assert_eq!(serde_json::from_str::<Manifest>(&text).ok(), Some(m));

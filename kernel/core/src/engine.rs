@@ -67,6 +67,14 @@ pub struct EngineConfig {
     pub rocksdb: crate::store::RocksDbSettings,
     /// What one statement or request may use.
     pub limits: crate::exec::limits::QueryLimits,
+    /// Keep statistics: the writers' per-partition counters, per-folder cold counts and
+    /// query shapes (`system.stats`).
+    pub statistics: bool,
+    /// Query shapes kept, in all and per user.
+    pub query_shapes: usize,
+    pub query_shapes_per_user: usize,
+    /// The advisor's loop, rules and thresholds.
+    pub advisor: kalamdb_advisor::AdvisorSettings,
 }
 
 impl Default for EngineConfig {
@@ -89,9 +97,18 @@ impl Default for EngineConfig {
             storage_cache_entries: DEFAULT_STORAGE_CACHE_ENTRIES,
             rocksdb: crate::store::RocksDbSettings::default(),
             limits: crate::exec::limits::QueryLimits::default(),
+            statistics: true,
+            query_shapes: DEFAULT_QUERY_SHAPES,
+            query_shapes_per_user: DEFAULT_QUERY_SHAPES_PER_USER,
+            advisor: kalamdb_advisor::AdvisorSettings::default(),
         }
     }
 }
+
+/// Default bound of the query shapes kept.
+pub const DEFAULT_QUERY_SHAPES: usize = 10_000;
+/// Default bound of the query shapes kept per user.
+pub const DEFAULT_QUERY_SHAPES_PER_USER: usize = 200;
 
 /// Default bound of the cache `session` (callers).
 pub const DEFAULT_SESSION_CACHE_ENTRIES: usize = 4096;
@@ -132,6 +149,12 @@ pub struct Engine {
     pub plan_cache: Arc<crate::exec::plan_cache::PlanCache>,
     /// Counters for metrics.
     pub stats: EngineStats,
+    /// Query-shape statistics.
+    pub shapes: Arc<crate::exec::shapes::QueryShapes>,
+    /// The advisor and its findings (`system.advice`).
+    pub advisor: Arc<kalamdb_advisor::Advisor>,
+    /// The components system views and DataFusion catalogs read.
+    sources: crate::exec::system_tables::SystemSources,
     /// DataFusion sessions by caller (the cache `session`, see `session_state`).
     sessions: Arc<crate::exec::session_cache::SessionCache>,
     /// Held for the engine's lifetime: one server per data directory.
@@ -261,6 +284,35 @@ async fn check_layout(store: &HotStore, config: &EngineConfig) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a configuration naming an advisor rule no plugin registered (a typo would
+/// otherwise silently keep a rule on, or a threshold unused).
+fn check_rule_names(registry: &Registry, advisor: &kalamdb_advisor::AdvisorSettings) -> Result<()> {
+    let known: Vec<&str> = registry.advisor_rules().map(|r| r.name()).collect();
+    let named = advisor
+        .disabled_rules
+        .iter()
+        .map(|n| ("advisor.disabled_rules", n))
+        .chain(advisor.rules.keys().map(|n| ("advisor.rules", n)));
+    for (setting, name) in named {
+        // The shortcut `advisor.shared_table_rows` configures this rule even when its plugin
+        // is not in this build.
+        if name == "shared_table_per_user" && setting == "advisor.rules" {
+            continue;
+        }
+        if !known.contains(&name.as_str()) {
+            return Err(KalamError::InvalidDefinition(format!(
+                "{setting} names the advisor rule '{name}', which is not registered; the rules are: {}",
+                if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Opens the data directory and brings the catalog up to date (the `local` storage and
     /// `root` exist from the first start).
@@ -277,6 +329,7 @@ impl Engine {
             user_shards: config.user_shards.max(1),
             sync_writes: config.sync_writes,
             rocksdb: config.rocksdb.clone(),
+            statistics: config.statistics,
             ..StoreOptions::default()
         };
         let rocks_path = config.data_dir.join("rocksdb");
@@ -316,6 +369,7 @@ impl Engine {
                 r.register_cache(cold_caches.backends.clone())
             },
         )?;
+        check_rule_names(&registry, &config.advisor)?;
         let registry = Arc::new(registry);
         let cold = Arc::new(crate::cold::ColdStore::new(
             catalog.clone(),
@@ -334,20 +388,31 @@ impl Engine {
             config.compaction_threshold,
             config.default_flush_policy.clone(),
         ));
+        let shapes = Arc::new(crate::exec::shapes::QueryShapes::new(
+            config.statistics,
+            config.query_shapes,
+            config.query_shapes_per_user,
+        ));
+        let advisor = Arc::new(kalamdb_advisor::Advisor::open(
+            store.clone(),
+            config.advisor.clone(),
+        )?);
         let live = Arc::new(crate::live::LiveManager::new(feed));
         tokio::spawn(crate::live::run_dispatcher(
             live.clone(),
             catalog.clone(),
             feed_rx,
         ));
-        let base_state = Self::base_state(
-            catalog.clone(),
-            store.clone(),
-            live.clone(),
-            cold.clone(),
-            registry.clone(),
-            config.limits.query_memory_bytes,
-        )?;
+        let sources = crate::exec::system_tables::SystemSources {
+            catalog: catalog.clone(),
+            store: store.clone(),
+            live: live.clone(),
+            registry: registry.clone(),
+            cold: cold.clone(),
+            shapes: shapes.clone(),
+            advisor: advisor.clone(),
+        };
+        let base_state = Self::base_state(&sources, config.limits.query_memory_bytes)?;
         let auth = crate::auth::Auth::new(
             catalog.clone(),
             jwt_secret,
@@ -369,20 +434,29 @@ impl Engine {
             jobs,
             plan_cache,
             stats: EngineStats::default(),
+            shapes,
+            advisor,
+            sources,
             sessions,
             _lock: lock,
         });
         engine.bootstrap().await?;
         engine.jobs.recover().await?;
+        if engine.store.counters().recounted() {
+            // The hot counters were rebuilt at open; the cold ones come from each manifest.
+            let cold = engine.cold.clone();
+            tokio::spawn(async move {
+                match cold.refresh_stats().await {
+                    Ok(n) => tracing::info!("statistics: read {n} cold folder manifest(s)"),
+                    Err(e) => tracing::warn!("statistics: cold folders not all read: {e}"),
+                }
+            });
+        }
         Ok(engine)
     }
 
     fn base_state(
-        catalog: Arc<Catalog>,
-        store: Arc<HotStore>,
-        live: Arc<crate::live::LiveManager>,
-        cold: Arc<crate::cold::ColdStore>,
-        registry: Arc<Registry>,
+        sources: &crate::exec::system_tables::SystemSources,
         memory_bytes: usize,
     ) -> Result<SessionState> {
         let config = SessionConfig::new()
@@ -393,14 +467,7 @@ impl Engine {
         let list = Arc::new(MemoryCatalogProviderList::new());
         list.register_catalog(
             CATALOG_NAME.to_string(),
-            Arc::new(KalamCatalog {
-                catalog,
-                store,
-                live,
-                cold,
-                registry,
-                listing_role: None,
-            }),
+            Arc::new(KalamCatalog::new(sources, None)),
         );
         let mut builder = SessionStateBuilder::new()
             .with_config(config)
@@ -446,14 +513,10 @@ impl Engine {
         let list = Arc::new(MemoryCatalogProviderList::new());
         list.register_catalog(
             CATALOG_NAME.to_string(),
-            Arc::new(KalamCatalog {
-                catalog: self.catalog.clone(),
-                store: self.store.clone(),
-                live: self.live.clone(),
-                cold: self.cold.clone(),
-                registry: self.registry.clone(),
-                listing_role: Some(session.role),
-            }),
+            Arc::new(KalamCatalog::new(
+                &self.system_sources(),
+                Some(session.role),
+            )),
         );
         let mut state = SessionStateBuilder::new_from_existing(self.base_state.clone())
             .with_catalog_list(list)
@@ -472,6 +535,11 @@ impl Engine {
             session.user.as_str(),
         )))?;
         Ok(state)
+    }
+
+    /// What the system views are built from.
+    pub fn system_sources(&self) -> crate::exec::system_tables::SystemSources {
+        self.sources.clone()
     }
 
     /// The `local` storage's base directory.

@@ -11,6 +11,7 @@
 //! - [`live`]: the change feed and live-query subscriptions.
 //! - [`failpoint`]: named fault-injection points for crash tests.
 //! - [`audit`]: `system.audit_log`, who did what from where.
+//! - [`advisor`]: the advisor loop's passes and `system.advice`.
 //! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`flow_host`]: the engine's side of the flow-action contract.
@@ -23,6 +24,8 @@ pub mod plugin;
 pub mod value;
 
 pub use engine::{Engine, EngineConfig, Session};
+/// The advisor and `system.advice` (`kalamdb-advisor`).
+pub use kalamdb_advisor as advisor;
 /// `system.audit_log` (`kalamdb-audit`).
 pub use kalamdb_audit as audit;
 /// Passwords, tokens, sessions, lockout and setup (`kalamdb-auth`).

@@ -4,7 +4,6 @@
 
 use crate::JobRunner;
 use kalamdb_base::error::{KalamError, Result};
-use kalamdb_store::RawOp;
 use kalamdb_store::keys::{decode_i64, stream_table_cf};
 use kalamdb_store::seq::SeqGenerator;
 use kalamdb_types::TableType;
@@ -22,14 +21,14 @@ impl JobRunner {
             let cutoff = now_ms - (ttl as i64) * 1000;
             let store = self.store.clone();
             let scan_cf = cf.clone();
-            let expired: Vec<Vec<u8>> = tokio::task::spawn_blocking(move || {
+            let expired: Vec<(Vec<u8>, i64)> = tokio::task::spawn_blocking(move || {
                 let mut keys = Vec::new();
                 store.for_each_prefix(&scan_cf, b"", |key, _| {
                     if key.len() >= 8
                         && let Some(seq) = decode_i64(&key[key.len() - 8..])
                         && SeqGenerator::unix_millis(seq) < cutoff
                     {
-                        keys.push(key.to_vec());
+                        keys.push((key.to_vec(), seq));
                     }
                     Ok(true)
                 })?;
@@ -37,17 +36,10 @@ impl JobRunner {
             })
             .await
             .map_err(KalamError::internal)??;
-            total += expired.len();
+            // Through each row's own writer (the one that wrote it), so the partition's
+            // statistics follow; a row is deleted only if it is still the version scanned.
             for chunk in expired.chunks(1000) {
-                let ops = chunk
-                    .iter()
-                    .map(|key| RawOp {
-                        cf: cf.clone(),
-                        key: key.clone(),
-                        value: None,
-                    })
-                    .collect();
-                self.store.submit_raw(ops).await?;
+                total += self.store.evict(&cf, chunk.to_vec()).await?;
             }
         }
         Ok(total)

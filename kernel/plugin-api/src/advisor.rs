@@ -22,6 +22,11 @@ pub struct TableStats {
     pub has_flush_policy: bool,
     /// The table's column names.
     pub columns: Vec<String>,
+    /// Per column, the rows in Parquet holding a value in it (flushed rows only: the hot store
+    /// does not count values by column).
+    pub filled: BTreeMap<String, u64>,
+    /// User partitions (USER and STREAM tables).
+    pub partitions: u64,
 }
 
 /// Statistics of one user's partition of a USER or STREAM table.
@@ -36,6 +41,9 @@ pub struct PartitionStats {
     pub parquet_files: u64,
     /// Parquet files smaller than the compaction target.
     pub small_files: u64,
+    pub writes_per_minute: f64,
+    /// Microseconds since the Unix epoch of the last flush into this partition's folder.
+    pub last_flush_micros: Option<i64>,
 }
 
 /// Statistics of one normalized query shape (literals replaced by placeholders).
@@ -57,6 +65,8 @@ pub struct StatsSnapshot {
     pub user_shards: u32,
     /// RocksDB column families that exist.
     pub column_families: u64,
+    /// Of those, the ones every store has for its own records (not tables').
+    pub system_column_families: u64,
     pub tables: Vec<TableStats>,
     pub partitions: Vec<PartitionStats>,
     pub shapes: Vec<QueryShapeStats>,

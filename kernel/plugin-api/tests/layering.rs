@@ -243,6 +243,24 @@ fn auth_and_audit_reach_only_what_they_record() {
 }
 
 #[test]
+fn the_advisor_sees_rules_and_the_store_only() {
+    assert_layer(
+        "kalamdb-advisor",
+        "kalamdb-plugin-api",
+        &[
+            "kalamdb-core",
+            "kalamdb-catalog",
+            "kalamdb-cold",
+            "kalamdb-jobs",
+            "kalamdb-live",
+            "datafusion",
+            "kalamdb-optimizer-rules",
+        ],
+        "the advisor runs whatever rules are registered over a snapshot it is handed; it never names a rule crate or reads tables itself",
+    );
+}
+
+#[test]
 fn the_forbidden_list_catches_the_engine() {
     // The same check on the engine's own tree finds what it must: the test can fail.
     let names = tree("kalamdb-core");

@@ -20,6 +20,10 @@ pub const CF_META: &str = "system.meta";
 
 pub const CF_JOBS: &str = "system.jobs";
 pub const CF_AUDIT: &str = "system.audit_log";
+/// Statistics counters (see `counters`).
+pub const CF_STATS: &str = "system.stats";
+/// The advisor's findings.
+pub const CF_ADVICE: &str = "system.advice";
 
 /// System column families every store has.
 pub const SYSTEM_CFS: &[&str] = &[
@@ -30,6 +34,8 @@ pub const SYSTEM_CFS: &[&str] = &[
     CF_META,
     CF_JOBS,
     CF_AUDIT,
+    CF_STATS,
+    CF_ADVICE,
 ];
 
 pub fn user_table_cf(shard: ShardId, table: &TableId) -> String {

@@ -6,12 +6,14 @@
 //! - [`keys`]: order-preserving key encodings and column family names.
 //! - [`writer`]: shard writers, commands and group commit.
 //! - [`seq`]: the `_seq` snowflake generator.
+//! - [`counters`]: per-partition row and byte counters the writers keep (statistics).
 //! - [`feed`]: the change feed the writers publish each commit to (live queries subscribe to it).
 //! - [`error`]: `StoreError`.
 //!
 //! This crate knows RocksDB and the codec contract, nothing of SQL, DataFusion or the catalog:
 //! the engine (`kalamdb-core`) depends on it, never the other way.
 
+pub mod counters;
 pub mod error;
 pub mod feed;
 pub mod keys;
@@ -43,6 +45,8 @@ pub struct StoreOptions {
     pub max_batch_commands: usize,
     /// RocksDB's own log files and WAL size.
     pub rocksdb: RocksDbSettings,
+    /// Keep per-partition row and byte counters ([`counters`]).
+    pub statistics: bool,
 }
 
 impl Default for StoreOptions {
@@ -52,6 +56,7 @@ impl Default for StoreOptions {
             sync_writes: false,
             max_batch_commands: 512,
             rocksdb: RocksDbSettings::default(),
+            statistics: true,
         }
     }
 }
@@ -120,6 +125,7 @@ pub struct HotStore {
     db: Arc<Db>,
     codec: Arc<dyn Codec>,
     writers: writer::Writers,
+    counters: Arc<counters::HotCounters>,
     options: StoreOptions,
     undecodable: std::sync::atomic::AtomicU64,
 }
@@ -161,11 +167,18 @@ impl HotStore {
             }
         })?;
         let db = Arc::new(db);
-        let writers = writer::Writers::start(db.clone(), codec.clone(), &options, feed);
+        let counters = Arc::new(counters::HotCounters::open(
+            &db,
+            codec.as_ref(),
+            options.statistics,
+        )?);
+        let writers =
+            writer::Writers::start(db.clone(), codec.clone(), &options, feed, counters.clone());
         Ok(Self {
             db,
             codec,
             writers,
+            counters,
             options,
             undecodable: std::sync::atomic::AtomicU64::new(0),
         })
@@ -173,6 +186,16 @@ impl HotStore {
 
     pub fn codec(&self) -> &Arc<dyn Codec> {
         &self.codec
+    }
+
+    /// The per-partition counters the writers keep.
+    pub fn counters(&self) -> &counters::HotCounters {
+        &self.counters
+    }
+
+    /// Column families that exist now.
+    pub fn column_family_names(&self) -> Result<Vec<String>> {
+        Ok(Db::list_cf(&Options::default(), self.db.path())?)
     }
 
     pub fn user_shards(&self) -> u32 {
@@ -284,12 +307,34 @@ impl HotStore {
         self.writers.submit(writer, write).await
     }
 
-    /// Deletes flushed versions that are still current, through the writer owning `cf`.
+    /// Deletes versions `(key, _seq)` that are still current, through the writer owning each
+    /// partition: the column family's writer, or for a STREAM table (one family, written by
+    /// each user's shard writer) the writer of each row's user.
     pub async fn evict(&self, cf: &str, items: Vec<(Vec<u8>, i64)>) -> Result<usize> {
-        let writer = Self::writer_of_cf(cf)?;
-        self.writers
-            .submit_evict(writer, cf.to_string(), items)
-            .await
+        if !cf.starts_with("stream.") {
+            let writer = Self::writer_of_cf(cf)?;
+            return self
+                .writers
+                .submit_evict(writer, cf.to_string(), items)
+                .await;
+        }
+        let mut by_writer: std::collections::BTreeMap<u32, Vec<(Vec<u8>, i64)>> =
+            std::collections::BTreeMap::new();
+        for (key, seq) in items {
+            let shard = counters::PartitionKey::of(cf, &key)
+                .and_then(|p| p.user)
+                .map(|u| self.shard_of(&u).0)
+                .unwrap_or(0);
+            by_writer.entry(shard).or_default().push((key, seq));
+        }
+        let mut n = 0;
+        for (shard, items) in by_writer {
+            n += self
+                .writers
+                .submit_evict(WriterId::User(ShardId(shard)), cf.to_string(), items)
+                .await?;
+        }
+        Ok(n)
     }
 
     /// Raw system-record writes, applied by the system writer.

@@ -7,6 +7,7 @@
 //! and DELETE) run inside the writer against RocksDB plus the group's own pending writes, so
 //! two concurrent inserts of one key can never both succeed.
 
+use super::counters::{Deltas, HotCounters, PartitionKey};
 use super::seq::SeqGenerator;
 use super::{Db, StoreOptions, WriterId};
 use crate::error::{Result, StoreError};
@@ -134,6 +135,7 @@ impl Writers {
         codec: Arc<dyn Codec>,
         options: &StoreOptions,
         feed: Arc<ChangeFeed>,
+        counters: Arc<HotCounters>,
     ) -> Self {
         let seq = Arc::new(SeqGenerator::new(1));
         seq.raise_floor(persisted_seq_high_water(&db));
@@ -151,6 +153,7 @@ impl Writers {
                 codec: codec.clone(),
                 seq: seq.clone(),
                 feed: feed.clone(),
+                counters: counters.clone(),
                 sync: options.sync_writes,
                 max_batch: options.max_batch_commands.max(1),
             };
@@ -293,12 +296,25 @@ struct ShardWorker {
     codec: Arc<dyn Codec>,
     seq: Arc<SeqGenerator>,
     feed: Arc<ChangeFeed>,
+    counters: Arc<HotCounters>,
     sync: bool,
     max_batch: usize,
 }
 
-/// Pending state of the current group: key → live version (None = deleted or absent).
-type Overlay = HashMap<(String, Vec<u8>), Option<StoredRow>>;
+/// A version staged by the current group.
+#[derive(Clone)]
+struct Pending {
+    /// The live row (None: a tombstone).
+    live: Option<StoredRow>,
+    /// Key plus encoded value length.
+    len: usize,
+}
+
+/// Pending state of the current group: key → the version it writes.
+type Overlay = HashMap<(String, Vec<u8>), Pending>;
+
+/// The hot version of a key: the live row (None for a tombstone) and its stored length.
+type HotVersion = Option<(Option<StoredRow>, usize)>;
 
 impl ShardWorker {
     fn run(self, rx: Receiver<Command>) {
@@ -349,11 +365,12 @@ impl ShardWorker {
         {
             let mut batch = WriteBatch::default();
             let mut overlay = Overlay::new();
+            let mut deltas = Deltas::default();
             let mut replies = Vec::with_capacity(commands.len());
             for command in commands {
                 match command {
                     Command::Rows(write, tx) => {
-                        match self.stage_rows(&write, &mut overlay, &mut batch) {
+                        match self.stage_rows(&write, &mut overlay, &mut batch, &mut deltas) {
                             Ok(outcome) => replies.push(Reply::Rows(tx, outcome, write.meta)),
                             Err(err) => {
                                 let _ = tx.send(Err(err));
@@ -361,7 +378,7 @@ impl ShardWorker {
                         }
                     }
                     Command::Evict(cf, items, tx) => {
-                        match self.stage_evict(&cf, &items, &overlay, &mut batch) {
+                        match self.stage_evict(&cf, &items, &overlay, &mut batch, &mut deltas) {
                             Ok(n) => replies.push(Reply::Evict(tx, n)),
                             Err(err) => {
                                 let _ = tx.send(Err(err));
@@ -385,10 +402,20 @@ impl ShardWorker {
                 Ok(())
             } else {
                 self.record_seq_high_water(&replies, &mut batch);
+                if !deltas.is_empty() {
+                    self.counters.stage(&self.db, &deltas, &mut batch);
+                }
                 self.db.write_opt(batch, write_opts)
             };
             match result {
                 Ok(()) => {
+                    if !deltas.is_empty() {
+                        let now = std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.as_secs() as i64)
+                            .unwrap_or(0);
+                        self.counters.apply(deltas, now);
+                    }
                     if self.feed.is_active() {
                         let mut events = Vec::new();
                         for reply in &replies {
@@ -452,12 +479,21 @@ impl ShardWorker {
         if self.db.cf_handle(cf).is_some() {
             self.db.drop_cf(cf)?;
         }
-        Ok(())
+        self.counters.forget_cf(&self.db, cf)
     }
 
-    fn current(&self, overlay: &Overlay, cf: &str, key: &[u8]) -> Result<Option<StoredRow>> {
-        if let Some(pending) = overlay.get(&(cf.to_string(), key.to_vec())) {
-            return Ok(pending.clone());
+    /// The version of a key this command, this group or the hot store holds, newest first
+    /// (tombstones included, as a `None` row).
+    fn hot_version(
+        &self,
+        overlay: &Overlay,
+        local: &Overlay,
+        cf: &str,
+        key: &[u8],
+    ) -> Result<HotVersion> {
+        let k = (cf.to_string(), key.to_vec());
+        if let Some(p) = local.get(&k).or_else(|| overlay.get(&k)) {
+            return Ok(Some((p.live.clone(), p.len)));
         }
         let Some(handle) = self.db.cf_handle(cf) else {
             return Ok(None);
@@ -465,28 +501,11 @@ impl ShardWorker {
         match self.db.get_pinned_cf(&handle, key)? {
             Some(bytes) => {
                 let row = decode_row(self.codec.as_ref(), &bytes)?;
-                Ok(if row.deleted { None } else { Some(row) })
+                let len = key.len() + bytes.len();
+                Ok(Some(((!row.deleted).then_some(row), len)))
             }
             None => Ok(None),
         }
-    }
-
-    /// True when the hot store (or this group) holds any version of the key, tombstones included.
-    fn has_any_version(
-        &self,
-        overlay: &Overlay,
-        local: &Overlay,
-        cf: &str,
-        key: &[u8],
-    ) -> Result<bool> {
-        let k = (cf.to_string(), key.to_vec());
-        if local.contains_key(&k) || overlay.contains_key(&k) {
-            return Ok(true);
-        }
-        let Some(handle) = self.db.cf_handle(cf) else {
-            return Ok(false);
-        };
-        Ok(self.db.get_pinned_cf(&handle, key)?.is_some())
     }
 
     /// Checks and encodes one command; adds it to the batch only if all of it is valid.
@@ -495,6 +514,7 @@ impl ShardWorker {
         write: &TableWrite,
         overlay: &mut Overlay,
         batch: &mut WriteBatch,
+        deltas: &mut Deltas,
     ) -> Result<WriteOutcome> {
         let handle = self
             .db
@@ -503,21 +523,22 @@ impl ShardWorker {
         let mut staged: Vec<(Vec<u8>, Vec<u8>, Option<StoredRow>)> = Vec::new();
         let mut local = Overlay::new();
         let mut outcome = WriteOutcome::default();
+        let mut own = Deltas::default();
+        let counting = self.counters.enabled();
         for op in &write.ops {
-            let existing = if op.mode == RowMode::Append {
+            let hot = if op.mode == RowMode::Append {
                 None
-            } else if let Some(pending) = local.get(&(write.cf.clone(), op.key.clone())) {
-                pending.clone()
             } else {
-                self.current(overlay, &write.cf, &op.key)?
+                self.hot_version(overlay, &local, &write.cf, &op.key)?
             };
-            let existing = match (existing, op.mode, &op.prior) {
-                (None, RowMode::Update | RowMode::Delete, Some(prior))
-                    if !self.has_any_version(overlay, &local, &write.cf, &op.key)? =>
-                {
-                    Some(prior.clone())
-                }
-                (e, _, _) => e,
+            let (old_live, old_len) = match &hot {
+                Some((live, len)) => (live.is_some(), *len),
+                None => (false, 0),
+            };
+            let existing = match (hot, op.mode, &op.prior) {
+                (None, RowMode::Update | RowMode::Delete, Some(prior)) => Some(prior.clone()),
+                (Some((live, _)), _, _) => live,
+                (None, _, _) => None,
             };
             match op.mode {
                 RowMode::Insert if existing.is_some() => {
@@ -542,16 +563,29 @@ impl ShardWorker {
             }
             let bytes = encode_row(self.codec.as_ref(), &row)?;
             let live = if row.deleted { None } else { Some(row.clone()) };
-            local.insert((write.cf.clone(), key.clone()), live.clone());
+            let len = key.len() + bytes.len();
+            if counting && let Some(part) = PartitionKey::of(&write.cf, &key) {
+                let rows = i64::from(live.is_some()) - i64::from(old_live);
+                own.add(part, rows, len as i64 - old_len as i64, 1);
+            }
+            local.insert(
+                (write.cf.clone(), key.clone()),
+                Pending {
+                    live: live.clone(),
+                    len,
+                },
+            );
             staged.push((key, bytes, live));
             outcome.written.push(row);
             outcome.replaced.push(existing);
             outcome.modes.push(op.mode);
         }
         for (key, bytes, live) in staged {
+            let len = key.len() + bytes.len();
             batch.put_cf(&handle, &key, &bytes);
-            overlay.insert((write.cf.clone(), key), live);
+            overlay.insert((write.cf.clone(), key), Pending { live, len });
         }
+        deltas.merge(own);
         Ok(outcome)
     }
 
@@ -561,6 +595,7 @@ impl ShardWorker {
         items: &[(Vec<u8>, i64)],
         overlay: &Overlay,
         batch: &mut WriteBatch,
+        deltas: &mut Deltas,
     ) -> Result<usize> {
         let Some(handle) = self.db.cf_handle(cf) else {
             return Ok(0);
@@ -575,6 +610,12 @@ impl ShardWorker {
                 if row.seq == *seq {
                     batch.delete_cf(&handle, key);
                     n += 1;
+                    if self.counters.enabled()
+                        && let Some(part) = PartitionKey::of(cf, key)
+                    {
+                        let len = (key.len() + bytes.len()) as i64;
+                        deltas.add(part, -i64::from(!row.deleted), -len, 0);
+                    }
                 }
             }
         }

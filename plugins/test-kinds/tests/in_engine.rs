@@ -53,13 +53,17 @@ async fn each_kind_plugs_into_a_real_engine() {
     // the crate's `register` keeps the crate (and its `inventory` entry) in the test binary.
     let _linked: fn(&mut Registry) -> kalamdb_plugin_api::Result<()> = kalamdb_test_kinds::register;
     let registry = Registry::from_inventory().expect("registry");
-    let config = EngineConfig {
+    let mut config = EngineConfig {
         data_dir: dir.path().to_path_buf(),
         codec: "tagged-json".into(),
         bcrypt_cost: 4,
         root_password: Some("pw".into()),
         ..EngineConfig::default()
     };
+    config.advisor.rules.insert(
+        "test_table_rows".into(),
+        RuleSettings::new().with("max_rows", 2.0),
+    );
     let engine = Engine::open(config, registry).await.expect("engine");
     let mut root = Session::new(UserId::new("root"), Role::System);
 
@@ -140,6 +144,31 @@ async fn each_kind_plugs_into_a_real_engine() {
     let findings = rule.evaluate(&snapshot, &RuleSettings::new().with("max_rows", 10.0));
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].object, "app.t");
+    // ... and by the advisor itself over the real statistics (app.t holds 3 rows in Parquet and
+    // the updated one hot: 4 versions, more than the configured 2): its finding is in
+    // system.advice like any bundled rule's.
+    let ran = run(&engine, &mut root, "RUN ADVISOR").await;
+    assert!(
+        ran.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("1 new finding(s)"),
+        "{ran:?}"
+    );
+    let advice = run(
+        &engine,
+        &mut root,
+        "SELECT rule, object, message FROM system.advice",
+    )
+    .await;
+    assert_eq!(
+        advice.rows.unwrap_or_default(),
+        vec![vec![
+            json!("test_table_rows"),
+            json!("app.t"),
+            json!("app.t holds 4 rows (more than 2)")
+        ]]
+    );
 
     // Flow action: runs through the kernel's host as the flow's owner, into that user's partition.
     run(

@@ -7,6 +7,15 @@
 //! - `--scenario plan-cache`: parameterized primary-key lookups through the engine with the plan
 //!   cache on and off: `{"scenario":"plan_cache","with_cache_mean_us":..,
 //!   "without_cache_mean_us":..,"speedup":..}`.
+//! - `--scenario stats-insert`: the insert path's cost with statistics on and off, in the same
+//!   run: single-row SQL INSERTs into a USER table from `--concurrency` users at once, through
+//!   the engine (parse, plan, shard writer, WAL), rounds alternating between an engine with
+//!   statistics and one without: `{"scenario":"stats_insert","with_stats_ops_per_sec":..,
+//!   "without_stats_ops_per_sec":..,"with_stats_mean_us":..,"without_stats_mean_us":..,
+//!   "overhead_pct":..}`.
+//! - `--scenario advisor-pass`: one advisor pass (snapshot + every bundled rule + findings)
+//!   over `--users` user partitions: `{"scenario":"advisor_pass","partitions":..,
+//!   "snapshot_mean_ms":..,"pass_mean_ms":..,"findings":..}`.
 
 use clap::Parser;
 use kalamdb_core::live::ChangeFeed;
@@ -33,6 +42,9 @@ struct Args {
     /// Folder for the throwaway store (default: a temporary folder).
     #[arg(long)]
     dir: Option<std::path::PathBuf>,
+    /// User partitions (`advisor-pass`).
+    #[arg(long, default_value_t = 10_000)]
+    users: usize,
 }
 
 fn fail(message: String) -> ! {
@@ -46,8 +58,10 @@ async fn main() {
     match args.scenario.as_str() {
         "rocksdb-put" => rocksdb_put(&args).await,
         "plan-cache" => plan_cache(&args).await,
+        "stats-insert" => stats_insert(&args).await,
+        "advisor-pass" => advisor_pass(&args).await,
         other => fail(format!(
-            "unknown scenario '{other}': use rocksdb-put or plan-cache"
+            "unknown scenario '{other}': use rocksdb-put, plan-cache, stats-insert or advisor-pass"
         )),
     }
 }
@@ -114,6 +128,184 @@ async fn lookups(entries: usize, ops: usize) -> f64 {
     let mean = start.elapsed().as_secs_f64() * 1_000_000.0 / ops.max(1) as f64;
     engine.store.shutdown();
     mean
+}
+
+/// An engine in a fresh folder with the bundled JSON codec, filesystem storage and advisor
+/// rules, and a `bench.notes` USER table.
+async fn engine(statistics: bool) -> (Arc<kalamdb_core::Engine>, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| fail(format!("tempdir: {e}")));
+    let mut registry = kalamdb_core::plugin::Registry::new();
+    kalamdb_serde_json::register(&mut registry).unwrap_or_else(|e| fail(e.to_string()));
+    kalamdb_storage_fs::register(&mut registry).unwrap_or_else(|e| fail(e.to_string()));
+    kalamdb_optimizer_rules::register(&mut registry).unwrap_or_else(|e| fail(e.to_string()));
+    let config = kalamdb_core::EngineConfig {
+        data_dir: tmp.path().to_path_buf(),
+        bcrypt_cost: 4,
+        root_password: Some("bench".into()),
+        statistics,
+        ..kalamdb_core::EngineConfig::default()
+    };
+    let engine = kalamdb_core::Engine::open(config, registry)
+        .await
+        .unwrap_or_else(|e| fail(e.to_string()));
+    let mut root = kalamdb_core::Session::new(
+        kalamdb_types::UserId::new("root"),
+        kalamdb_types::Role::System,
+    );
+    engine
+        .execute_sql(
+            &mut root,
+            "CREATE NAMESPACE bench; CREATE USER TABLE bench.notes (id BIGINT PRIMARY KEY, body TEXT)",
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| fail(format!("{e:?}")));
+    (engine, tmp)
+}
+
+/// `ops` single-row inserts from `concurrency` users at once; returns (ops/s, mean µs).
+async fn insert_round(
+    engine: &Arc<kalamdb_core::Engine>,
+    round: usize,
+    ops: usize,
+    concurrency: usize,
+) -> (f64, f64) {
+    let per_task = ops.div_ceil(concurrency);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut session = kalamdb_core::Session::new(
+                kalamdb_types::UserId::new(format!("user{t}")),
+                kalamdb_types::Role::User,
+            );
+            let mut total_us = 0u64;
+            for i in 0..per_task {
+                let id = (round * per_task + i) as i64;
+                let began = Instant::now();
+                engine
+                    .execute_sql(
+                        &mut session,
+                        "INSERT INTO bench.notes (id, body) VALUES ($1, $2)",
+                        vec![Value::Int(id), Value::Text(format!("note {id}"))],
+                    )
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                total_us += began.elapsed().as_micros() as u64;
+            }
+            Ok::<_, String>(total_us)
+        }));
+    }
+    let mut total_us = 0u64;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(us)) => total_us += us,
+            Ok(Err(e)) => fail(e),
+            Err(e) => fail(e.to_string()),
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let done = per_task * concurrency;
+    (done as f64 / elapsed, total_us as f64 / done.max(1) as f64)
+}
+
+async fn stats_insert(args: &Args) {
+    let concurrency = args.concurrency.max(1);
+    let rounds = 6;
+    let per_round = (args.ops / rounds).max(concurrency);
+    let (with, _keep_with) = engine(true).await;
+    let (without, _keep_without) = engine(false).await;
+    // Warm-up, then rounds alternating between the two engines so drift hits both alike.
+    insert_round(&with, 0, concurrency * 20, concurrency).await;
+    insert_round(&without, 0, concurrency * 20, concurrency).await;
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        on.push(insert_round(&with, round, per_round, concurrency).await);
+        off.push(insert_round(&without, round, per_round, concurrency).await);
+    }
+    let mean = |v: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
+        v.iter().map(pick).sum::<f64>() / v.len().max(1) as f64
+    };
+    let (on_ops, off_ops) = (mean(&on, |r| r.0), mean(&off, |r| r.0));
+    let (on_us, off_us) = (mean(&on, |r| r.1), mean(&off, |r| r.1));
+    with.shutdown();
+    without.shutdown();
+    println!(
+        "{}",
+        serde_json::json!({
+            "scenario": "stats_insert",
+            "ops": per_round * rounds,
+            "concurrency": concurrency,
+            "with_stats_ops_per_sec": on_ops,
+            "without_stats_ops_per_sec": off_ops,
+            "with_stats_mean_us": on_us,
+            "without_stats_mean_us": off_us,
+            "overhead_pct": (off_ops / on_ops - 1.0) * 100.0,
+        })
+    );
+}
+
+async fn advisor_pass(args: &Args) {
+    let (engine, _keep) = engine(true).await;
+    let users = args.users.max(1);
+    // One row in each of `users` partitions, 32 users at a time.
+    let mut tasks = Vec::new();
+    for t in 0..32usize {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            for u in (t..users).step_by(32) {
+                let mut session = kalamdb_core::Session::new(
+                    kalamdb_types::UserId::new(format!("u{u:05}")),
+                    kalamdb_types::Role::User,
+                );
+                engine
+                    .execute_sql(
+                        &mut session,
+                        "INSERT INTO bench.notes VALUES (1, 'x')",
+                        Vec::new(),
+                    )
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+            }
+            Ok::<_, String>(())
+        }));
+    }
+    for task in tasks {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => fail(e),
+            Err(e) => fail(e.to_string()),
+        }
+    }
+    let partitions = engine.stats_snapshot().partitions.len();
+    let passes = 10;
+    let start = Instant::now();
+    for _ in 0..passes {
+        std::hint::black_box(engine.stats_snapshot());
+    }
+    let snapshot_ms = start.elapsed().as_secs_f64() * 1000.0 / passes as f64;
+    let start = Instant::now();
+    let mut report = kalamdb_core::advisor::PassReport::default();
+    for _ in 0..passes {
+        report = engine
+            .run_advisor()
+            .await
+            .unwrap_or_else(|e| fail(e.to_string()));
+    }
+    let pass_ms = start.elapsed().as_secs_f64() * 1000.0 / passes as f64;
+    engine.shutdown();
+    println!(
+        "{}",
+        serde_json::json!({
+            "scenario": "advisor_pass",
+            "partitions": partitions,
+            "rules": report.rules,
+            "snapshot_mean_ms": snapshot_ms,
+            "pass_mean_ms": pass_ms,
+            "findings": report.open,
+        })
+    );
 }
 
 async fn plan_cache(args: &Args) {

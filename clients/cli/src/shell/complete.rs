@@ -16,6 +16,8 @@ use std::collections::BTreeSet;
 const KEYWORDS: &[&str] = &[
     "ACCESS",
     "ADD",
+    "ADVICE",
+    "ADVISOR",
     "ALL",
     "ALTER",
     "AND",
@@ -87,11 +89,13 @@ const KEYWORDS: &[&str] = &[
     "RETURNING",
     "RIGHT",
     "ROLE",
+    "RUN",
     "SELECT",
     "SET",
     "SHARED",
     "SHOW",
     "SMALLINT",
+    "STATS",
     "STORAGE",
     "STORAGES",
     "STREAM",
@@ -342,13 +346,16 @@ mod tests {
     }
 
     #[test]
-    fn cache_statements_complete_and_unbuilt_ones_do_not() {
+    fn cache_and_advisor_statements_complete_and_unbuilt_ones_do_not() {
         assert_eq!(names("CLEAR CA"), ["CACHE", "CACHES", "CASCADE", "CASE"]);
         assert_eq!(names("SHOW CACHE"), ["CACHE", "CACHES"]);
         assert_eq!(names("SHOW PLUG"), ["PLUGINS"]);
+        assert_eq!(names("SHOW ADV"), ["ADVICE", "ADVISOR"]);
+        assert_eq!(names("RUN ADV"), ["ADVICE", "ADVISOR"]);
+        assert_eq!(names("RU"), ["RUN"]);
+        assert_eq!(names("SHOW STAT"), ["STATS"]);
         // Statements that do not exist yet are not offered.
         assert!(names("CREATE FLO").is_empty());
-        assert!(names("SHOW STAT").is_empty());
         assert!(names("BACK").is_empty());
     }
 }

@@ -15,6 +15,8 @@ pub struct ServerConfig {
     pub auth: AuthSection,
     pub limits: LimitsSection,
     pub query: QuerySection,
+    pub stats: StatsSection,
+    pub advisor: AdvisorSection,
     pub logging: LoggingSection,
 }
 
@@ -117,6 +119,9 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_SLOW_QUERY_MS") {
             self.logging.slow_query_ms = parse("KALAMDB_SLOW_QUERY_MS", &v)?;
         }
+        if let Some(v) = get("KALAMDB_STATS_ENABLED") {
+            self.stats.enabled = parse("KALAMDB_STATS_ENABLED", &v)?;
+        }
         if let Some(v) = get("KALAMDB_PLAN_CACHE_ENTRIES") {
             self.query.plan_cache_entries = parse("KALAMDB_PLAN_CACHE_ENTRIES", &v)?;
         }
@@ -148,6 +153,9 @@ impl ServerConfig {
             ));
         }
         crate::logging::Rotation::parse(&self.logging.rotation)?;
+        if self.advisor.interval_secs == 0 {
+            return Err("advisor.interval_secs must be at least 1 (set advisor.enabled = false to stop the background advisor)".into());
+        }
         if self.logging.max_files == 0 {
             return Err("logging.max_files must be at least 1".into());
         }
@@ -191,6 +199,33 @@ impl ServerConfig {
             storage_cache_entries: self.query.storage_cache_entries,
             rocksdb: self.rocksdb_settings(),
             limits: self.query_limits(),
+            statistics: self.stats.enabled,
+            query_shapes: self.stats.query_shapes,
+            query_shapes_per_user: self.stats.query_shapes_per_user,
+            advisor: self.advisor_settings(),
+        }
+    }
+
+    /// `[advisor]` as the engine takes it: `shared_table_rows` is the SHARED-table rule's
+    /// `rows` unless `[advisor.rules.shared_table_per_user]` sets it.
+    pub fn advisor_settings(&self) -> kalamdb_core::advisor::AdvisorSettings {
+        let a = &self.advisor;
+        let mut rules = std::collections::BTreeMap::new();
+        let mut shared = kalamdb_core::plugin::RuleSettings::new();
+        shared.set("rows", a.shared_table_rows as f64);
+        rules.insert("shared_table_per_user".to_string(), shared);
+        for (rule, values) in &a.rules {
+            let settings = rules.entry(rule.clone()).or_default();
+            for (k, v) in values {
+                settings.set(k, *v);
+            }
+        }
+        kalamdb_core::advisor::AdvisorSettings {
+            enabled: a.enabled,
+            interval_seconds: a.interval_secs,
+            disabled_rules: a.disabled_rules.iter().cloned().collect(),
+            rules,
+            keep_resolved: a.keep_resolved,
         }
     }
 

@@ -111,6 +111,61 @@ impl Default for QuerySection {
     }
 }
 
+/// `[stats]`: statistics (`system.stats`, `SHOW STATS`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatsSection {
+    /// Keep statistics: row and byte counters per partition (kept by the writers), Parquet
+    /// counts per folder and query shapes (`KALAMDB_STATS_ENABLED`).
+    pub enabled: bool,
+    /// Query shapes kept in all.
+    pub query_shapes: usize,
+    /// Query shapes kept per user.
+    pub query_shapes_per_user: usize,
+}
+
+impl Default for StatsSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            query_shapes: kalamdb_core::engine::DEFAULT_QUERY_SHAPES,
+            query_shapes_per_user: kalamdb_core::engine::DEFAULT_QUERY_SHAPES_PER_USER,
+        }
+    }
+}
+
+/// `[advisor]`: the background advisor and its rules' thresholds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdvisorSection {
+    /// Run the advisor in the background (`RUN ADVISOR` works either way).
+    pub enabled: bool,
+    /// Seconds between two background passes.
+    pub interval_secs: u64,
+    /// Rows from which a SHARED table whose rows carry a user id is reported
+    /// (the rule `shared_table_per_user`'s `rows`).
+    pub shared_table_rows: u64,
+    /// Rules not run, by name (SHOW PLUGINS lists them).
+    pub disabled_rules: Vec<String>,
+    /// Resolved findings kept in system.advice.
+    pub keep_resolved: usize,
+    /// Per rule, its thresholds: `[advisor.rules.hot_user_partition]` `factor = 20`.
+    pub rules: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+}
+
+impl Default for AdvisorSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: kalamdb_core::advisor::DEFAULT_INTERVAL_SECONDS,
+            shared_table_rows: 1_000_000,
+            disabled_rules: Vec::new(),
+            keep_resolved: kalamdb_core::advisor::DEFAULT_KEEP_RESOLVED,
+            rules: Default::default(),
+        }
+    }
+}
+
 impl Default for StorageSection {
     fn default() -> Self {
         Self {

@@ -282,3 +282,13 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// The column names of a SQL result.
+pub fn columns(result: &Value) -> Vec<String> {
+    result["schema"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(String::from))
+        .collect()
+}

@@ -15,15 +15,20 @@ use std::sync::Arc;
 pub const SYSTEM_SCHEMA: &str = "system";
 
 pub struct KalamCatalog {
-    pub catalog: Arc<Catalog>,
-    pub store: Arc<HotStore>,
-    pub live: Arc<crate::live::LiveManager>,
-    pub cold: Arc<crate::cold::ColdStore>,
-    /// For `system.plugins`.
-    pub registry: Arc<crate::plugin::Registry>,
+    /// The engine's components the catalog and the system tables read.
+    pub sources: SystemSources,
     /// The caller's role: listings (`information_schema`, what DataFusion enumerates) show only
     /// the tables it may read, as PostgreSQL's do. `None`: everything (the base state).
     pub listing_role: Option<Role>,
+}
+
+impl KalamCatalog {
+    pub fn new(sources: &SystemSources, listing_role: Option<Role>) -> Self {
+        Self {
+            sources: sources.clone(),
+            listing_role,
+        }
+    }
 }
 
 impl std::fmt::Debug for KalamCatalog {
@@ -35,6 +40,7 @@ impl std::fmt::Debug for KalamCatalog {
 impl CatalogProvider for KalamCatalog {
     fn schema_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self
+            .sources
             .catalog
             .namespaces()
             .into_iter()
@@ -49,21 +55,16 @@ impl CatalogProvider for KalamCatalog {
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         if name == SYSTEM_SCHEMA {
             return Some(Arc::new(SystemSchema {
-                sources: SystemSources {
-                    catalog: self.catalog.clone(),
-                    store: self.store.clone(),
-                    live: self.live.clone(),
-                    registry: self.registry.clone(),
-                },
+                sources: self.sources.clone(),
             }));
         }
         let ns = NamespaceId::new(name);
-        self.catalog.namespace(&ns)?;
+        self.sources.catalog.namespace(&ns)?;
         Some(Arc::new(NamespaceSchema {
             namespace: ns,
-            catalog: self.catalog.clone(),
-            store: self.store.clone(),
-            cold: self.cold.clone(),
+            catalog: self.sources.catalog.clone(),
+            store: self.sources.store.clone(),
+            cold: self.sources.cold.clone(),
             listing_role: self.listing_role,
         }))
     }

@@ -11,6 +11,8 @@
 //! - `alter_table`: ALTER TABLE (access level, flush policy, retention).
 //! - `impersonate`: EXECUTE AS USER.
 //! - [`plan_cache`]: logical plans of reads, reused across executions.
+//! - [`shapes`], [`stats`]: query-shape statistics, the statistics snapshot, `system.stats`,
+//!   `system.advice`, SHOW STATS / SHOW ADVICE / RUN ADVISOR.
 //! - [`limits`]: statement timeout, result size, statements per request, query memory.
 //! - [`access`]: the role matrix and plan checks; [`scope`]: the caller inside DataFusion.
 //!
@@ -34,6 +36,8 @@ pub mod query;
 pub mod result;
 pub mod scope;
 pub mod session_cache;
+pub mod shapes;
+pub mod stats;
 pub mod storages;
 pub mod system_tables;
 pub mod users;
@@ -265,6 +269,9 @@ impl Engine {
                 access::require(session.role, kalamdb_types::Role::Dba, "CLEAR CACHE")?;
                 self.clear_caches(name.as_deref())
             }
+            Statement::ShowStats { table } => self.show_stats(session, table),
+            Statement::ShowAdvice => self.show_advice(session),
+            Statement::RunAdvisor => self.run_advisor_statement(session).await,
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
             Statement::StorageFlushTable { table } => {
                 self.job_statement(session, JobKind::Flush, Some(table), None)

@@ -27,7 +27,13 @@ impl Engine {
         statement: ast::Statement,
         params: &[Value],
     ) -> Result<QueryResult> {
-        let run = self.run_query(session, statement, params);
+        let started = std::time::Instant::now();
+        let shape = self
+            .shapes
+            .enabled()
+            .then(|| super::shapes::normalize(&statement.to_string()));
+        let scanned = std::sync::atomic::AtomicU64::new(0);
+        let run = self.run_query_counted(session, statement, params, Some(&scanned));
         let (schema, batches) = match self.config.limits.timeout_for(session.role) {
             Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| {
                 KalamError::StatementTimeout {
@@ -37,6 +43,16 @@ impl Engine {
             })??,
             None => run.await?,
         };
+        if let Some(shape) = shape {
+            let returned: usize = batches.iter().map(|b| b.num_rows()).sum();
+            self.shapes.record(
+                &session.user,
+                shape,
+                started.elapsed().as_micros() as u64,
+                scanned.load(std::sync::atomic::Ordering::Relaxed),
+                returned as u64,
+            );
+        }
         rows_result(&schema, &batches)
     }
 
@@ -46,6 +62,18 @@ impl Engine {
         session: &Session,
         statement: ast::Statement,
         params: &[Value],
+    ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
+        self.run_query_counted(session, statement, params, None)
+            .await
+    }
+
+    /// [`Self::run_query`], adding the rows its table scans read to `scanned`.
+    async fn run_query_counted(
+        &self,
+        session: &Session,
+        statement: ast::Statement,
+        params: &[Value],
+        scanned: Option<&std::sync::atomic::AtomicU64>,
     ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
         let state = self.session_state(session)?;
         let generation = self.catalog.generation();
@@ -82,6 +110,12 @@ impl Engine {
         let plan = bind_params(plan, params)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let physical = state.create_physical_plan(&plan).await?;
+        if let Some(scanned) = scanned {
+            scanned.store(
+                super::shapes::rows_scanned(&physical),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         let batches = self.collect_limited(physical, state.task.clone()).await?;
         Ok((schema, batches))
     }

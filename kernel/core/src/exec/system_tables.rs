@@ -4,7 +4,8 @@ use crate::catalog::Catalog;
 use crate::error::Result;
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::Session;
@@ -28,6 +29,8 @@ pub enum SystemTable {
     AuditLog,
     Plugins,
     Caches,
+    Stats,
+    Advice,
 }
 
 /// What the system views are built from.
@@ -37,10 +40,13 @@ pub struct SystemSources {
     pub store: Arc<crate::store::HotStore>,
     pub live: Arc<crate::live::LiveManager>,
     pub registry: Arc<crate::plugin::Registry>,
+    pub cold: Arc<crate::cold::ColdStore>,
+    pub shapes: Arc<super::shapes::QueryShapes>,
+    pub advisor: Arc<kalamdb_advisor::Advisor>,
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 10] = [
+    pub const ALL: [SystemTable; 12] = [
         SystemTable::AuditLog,
         SystemTable::Jobs,
         SystemTable::Namespaces,
@@ -51,6 +57,8 @@ impl SystemTable {
         SystemTable::Live,
         SystemTable::Plugins,
         SystemTable::Caches,
+        SystemTable::Stats,
+        SystemTable::Advice,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +73,8 @@ impl SystemTable {
             SystemTable::AuditLog => "audit_log",
             SystemTable::Plugins => "plugins",
             SystemTable::Caches => "caches",
+            SystemTable::Stats => "stats",
+            SystemTable::Advice => "advice",
         }
     }
 
@@ -89,6 +99,11 @@ impl ViewBuilder {
     pub fn int(mut self, name: &str, values: Vec<Option<i64>>) -> Self {
         self.fields.push(Field::new(name, DataType::Int64, true));
         self.arrays.push(Arc::new(Int64Array::from(values)));
+        self
+    }
+    pub fn float(mut self, name: &str, values: Vec<Option<f64>>) -> Self {
+        self.fields.push(Field::new(name, DataType::Float64, true));
+        self.arrays.push(Arc::new(Float64Array::from(values)));
         self
     }
     pub fn boolean(mut self, name: &str, values: Vec<Option<bool>>) -> Self {
@@ -172,6 +187,8 @@ pub fn build(table: SystemTable, sources: &SystemSources) -> Result<RecordBatch>
     match table {
         SystemTable::Plugins => plugins_view(&sources.registry),
         SystemTable::Caches => caches_view(&sources.registry),
+        SystemTable::Stats => super::stats::stats_view(sources, None, None),
+        SystemTable::Advice => super::stats::advice_view(sources, None),
         SystemTable::Jobs => {
             let all = crate::jobs::all_jobs(&sources.store)?;
             ViewBuilder::default()

@@ -7,8 +7,8 @@ pub use kalamdb_base::codec;
 pub use codec::{decode, decode_row, encode, encode_row};
 pub use kalamdb_plugin_api::{
     AdvisorRule, Cache, CacheCounters, CacheStats, Codec, FlowAction, FlowHost, PluginDescriptor,
-    PluginError, PluginInfo, PluginKind, PluginOrigin, Registry, StorageBackend,
-    StorageBackendFactory, StorageConfig,
+    PluginError, PluginInfo, PluginKind, PluginOrigin, Registry, RuleSettings, StatsSnapshot,
+    StorageBackend, StorageBackendFactory, StorageConfig,
 };
 
 /// The contract crate's result type (what plugin methods return).

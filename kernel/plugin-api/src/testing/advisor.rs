@@ -20,6 +20,8 @@ fn snapshots() -> Vec<StatsSnapshot> {
         writes_per_minute: rows as f64,
         has_flush_policy: false,
         columns: vec!["id".into(), "user_id".into()],
+        filled: [("user_id".to_string(), rows)].into_iter().collect(),
+        partitions: rows / 100,
     };
     let partition = |user: &str, rows: u64| PartitionStats {
         table: Some(TableId::new("app", "u")),
@@ -30,6 +32,8 @@ fn snapshots() -> Vec<StatsSnapshot> {
         bytes_cold: rows,
         parquet_files: rows / 10,
         small_files: rows / 10,
+        writes_per_minute: rows as f64,
+        last_flush_micros: Some(1),
     };
     vec![
         StatsSnapshot::default(),
@@ -37,6 +41,7 @@ fn snapshots() -> Vec<StatsSnapshot> {
             taken_at_micros: 1,
             user_shards: 8,
             column_families: 20,
+            system_column_families: 9,
             tables: vec![
                 table("s", TableType::Shared, 0),
                 table("u", TableType::User, 0),
@@ -48,6 +53,7 @@ fn snapshots() -> Vec<StatsSnapshot> {
             taken_at_micros: i64::MAX,
             user_shards: u32::MAX,
             column_families: u64::MAX,
+            system_column_families: u64::MAX,
             tables: vec![
                 table("s", TableType::Shared, u64::MAX / 4),
                 table("u", TableType::User, u64::MAX / 4),

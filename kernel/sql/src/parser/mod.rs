@@ -341,6 +341,9 @@ impl KalamParser<'_> {
             };
             return Ok(Some(Statement::ClearCache { name }));
         }
+        if self.words(&["RUN", "ADVISOR"]) {
+            return Ok(Some(Statement::RunAdvisor));
+        }
         if self.words(&["KILL", "JOB"]) {
             let job_id = self.name_or_string()?;
             return Ok(Some(Statement::KillJob { job_id }));
@@ -379,6 +382,18 @@ impl KalamParser<'_> {
             }
             if self.word("CACHES") {
                 return Ok(Some(Statement::ShowCaches));
+            }
+            if self.word("STATS") || self.word("STATISTICS") {
+                let table = if self.word("FOR") {
+                    self.word("TABLE");
+                    Some(self.table_ref()?)
+                } else {
+                    None
+                };
+                return Ok(Some(Statement::ShowStats { table }));
+            }
+            if self.word("ADVICE") {
+                return Ok(Some(Statement::ShowAdvice));
             }
             if self.word("TABLES") {
                 let namespace = if self.word("IN") || self.word("FROM") {
@@ -533,5 +548,29 @@ mod tests {
             Ok(Statement::ShowCaches)
         ));
         assert!(parse_statement("CLEAR CACHE plan extra").is_err());
+    }
+
+    #[test]
+    fn statistics_and_advisor_statements() {
+        assert!(matches!(
+            parse_statement("SHOW STATS"),
+            Ok(Statement::ShowStats { table: None })
+        ));
+        let Ok(Statement::ShowStats { table: Some(t) }) =
+            parse_statement("show stats for table App.Notes")
+        else {
+            panic!("SHOW STATS FOR TABLE did not parse");
+        };
+        assert_eq!(t.table.as_str(), "notes");
+        assert!(matches!(
+            parse_statement("SHOW ADVICE;"),
+            Ok(Statement::ShowAdvice)
+        ));
+        assert!(matches!(
+            parse_statement("run advisor"),
+            Ok(Statement::RunAdvisor)
+        ));
+        assert!(parse_statement("SHOW STATS FOR TABLE").is_err());
+        assert!(parse_statement("RUN ADVISOR now").is_err());
     }
 }

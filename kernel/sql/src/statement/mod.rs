@@ -97,6 +97,14 @@ pub enum Statement {
     ClearCache {
         name: Option<String>,
     },
+    /// `SHOW STATS [FOR TABLE ns.t]`: what `system.stats` holds that the caller may see.
+    ShowStats {
+        table: Option<TableRef>,
+    },
+    /// `SHOW ADVICE`: the advisor's findings the caller may see.
+    ShowAdvice,
+    /// `RUN ADVISOR`: one advisor pass now (dba and system).
+    RunAdvisor,
     StorageCheck {
         storage_id: StorageId,
     },
