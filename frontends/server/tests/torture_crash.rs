@@ -443,7 +443,7 @@ impl Torture {
             .server
             .rows(
                 &root,
-                "SELECT table_name, user_id, rows_hot, rows_cold, parquet_files FROM system.stats \
+                "SELECT table_name, user_id, rows_hot, rows_cold, parquet_files, bytes_hot FROM system.stats \
                  WHERE namespace_id = 'torture' AND scope <> 'query'",
             )
             .await;
@@ -455,6 +455,7 @@ impl Torture {
         };
         for r in &rows {
             assert_eq!(num(&r[2]), 0, "hot rows counted after a full flush: {r:?}");
+            assert_eq!(num(&r[5]), 0, "hot bytes counted after a full flush: {r:?}");
         }
         let (mut files, mut versions) = (0i64, 0i64);
         let items = self
@@ -482,6 +483,19 @@ impl Torture {
             (files, versions),
             "statistics of torture.items against its manifests: {rows:?}"
         );
+        // A counter that drifted below zero would read 0 above: three new rows must count 3.
+        let (name, token) = (self.workers[1].name.clone(), self.workers[1].token.clone());
+        self.server
+            .ok(
+                &token,
+                "INSERT INTO torture.items VALUES (9000000001, 'p', 1.0), (9000000002, 'p', 1.0), (9000000003, 'p', 1.0)",
+            )
+            .await;
+        let sql = format!(
+            "SELECT rows_hot FROM system.stats WHERE namespace_id = 'torture' AND table_name = 'items' AND user_id = '{name}'"
+        );
+        let hot = self.server.rows(&root, &sql).await;
+        assert_eq!(hot.first().map(|r| num(&r[0])), Some(3), "{hot:?}");
     }
 
     /// The restarted server takes writes: root on the SHARED table, a user on the USER table.

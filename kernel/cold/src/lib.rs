@@ -98,6 +98,9 @@ pub struct ColdStore {
     gates: gate::Gates,
     /// Per-folder statistics (None when statistics are off).
     counters: Option<stats::ColdCounters>,
+    /// Held from a statistics change to its record being written, so records reach the
+    /// store in the order the counts changed.
+    stats_order: tokio::sync::Mutex<()>,
 }
 
 /// The cold store's caches, made before the registry they register in is sealed.
@@ -136,6 +139,7 @@ impl ColdStore {
             manifests: caches.manifests,
             gates: gate::Gates::default(),
             counters,
+            stats_order: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -250,7 +254,9 @@ impl ColdStore {
         let Some(counters) = &self.counters else {
             return;
         };
-        if let Some(op) = counters.observe(loc.stats_key.clone(), manifest, version)
+        let _in_order = self.stats_order.lock().await;
+        if let Some(op) =
+            counters.observe(loc.stats_key.clone(), manifest, loc.incarnation, version)
             && let Err(e) = self.store.submit_raw(vec![op]).await
         {
             tracing::warn!("statistics of {} not recorded: {e}", loc.folder);
@@ -565,6 +571,7 @@ impl ColdStore {
         // Again: a read may have cached a manifest between the first forget and the deletes.
         self.forget_manifests();
         if let Some(counters) = &self.counters {
+            let _in_order = self.stats_order.lock().await;
             let ops = counters.forget_table(&def.id);
             if !ops.is_empty() {
                 self.store.submit_raw(ops).await?;

@@ -5,7 +5,8 @@
 //! `system.stats`, so they are known at start without reading every manifest.
 //!
 //! A crash between a manifest write and its record leaves the record one step behind; the
-//! next write or read of that folder's manifest sets it right.
+//! next write or read of that folder's manifest sets it right. Records are persisted one at a
+//! time in the order the counts changed, so the persisted record is never older than memory.
 
 use crate::manifest::Manifest;
 use kalamdb_store::HotStore;
@@ -34,12 +35,17 @@ pub struct ColdCount {
     /// Per column, the rows holding a value.
     #[serde(default)]
     pub filled: BTreeMap<String, u64>,
+    /// `created_at` of the table these counts are of: counts of a dropped table of the same
+    /// name are never taken for the new one's.
+    #[serde(default)]
+    pub incarnation: i64,
 }
 
 impl ColdCount {
-    pub fn of(manifest: &Manifest) -> Self {
+    pub fn of(manifest: &Manifest, incarnation: i64) -> Self {
         let mut count = ColdCount {
             last_flush_micros: manifest.last_flush_micros,
+            incarnation,
             ..Default::default()
         };
         for s in &manifest.segments {
@@ -104,18 +110,21 @@ impl ColdCounters {
         }
     }
 
-    /// Records what a folder's manifest says as of cache `version`; returns the record to
-    /// persist when it changed.
+    /// Records what a folder's manifest (of the table incarnation `incarnation`) says as of
+    /// cache `version`; returns the record to persist when it changed.
     pub fn observe(
         &self,
         key: FolderKey,
         manifest: &Manifest,
+        incarnation: i64,
         version: u64,
     ) -> Option<kalamdb_store::RawOp> {
-        let count = ColdCount::of(manifest);
+        let count = ColdCount::of(manifest, incarnation);
         let mut map = self.map.write();
         match map.get(&key) {
-            Some((_, seen)) if *seen > version => return None,
+            Some((known, seen)) if *seen > version && known.incarnation == incarnation => {
+                return None;
+            }
             Some((known, _)) if *known == count => {
                 map.insert(key, (count, version));
                 return None;

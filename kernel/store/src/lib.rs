@@ -280,7 +280,18 @@ impl HotStore {
     /// Drops a column family and its data, if present. The writer owning the family does it
     /// between two group commits, so no batch in flight still names the family (a batch
     /// naming a dropped family had left RocksDB refusing every later write).
+    ///
+    /// A STREAM table's family is written by every user shard's writer: each of them first
+    /// commits what it has queued (an empty eviction is the barrier), then the system writer
+    /// drops the family.
     pub async fn drop_cf(&self, name: &str) -> Result<()> {
+        if name.starts_with("stream.") {
+            for shard in 0..self.user_shards() {
+                self.writers
+                    .submit_evict(WriterId::User(ShardId(shard)), name.to_string(), Vec::new())
+                    .await?;
+            }
+        }
         let writer = Self::writer_of_cf(name)?;
         self.writers.submit_drop_cf(writer, name.to_string()).await
     }

@@ -313,6 +313,9 @@ struct Pending {
 /// Pending state of the current group: key → the version it writes.
 type Overlay = HashMap<(String, Vec<u8>), Pending>;
 
+/// Keys the current group evicts: their RocksDB version is gone once the group commits.
+type Evicted = std::collections::HashSet<(String, Vec<u8>)>;
+
 /// The hot version of a key: the live row (None for a tombstone) and its stored length.
 type HotVersion = Option<(Option<StoredRow>, usize)>;
 
@@ -365,12 +368,19 @@ impl ShardWorker {
         {
             let mut batch = WriteBatch::default();
             let mut overlay = Overlay::new();
+            let mut evicted = Evicted::new();
             let mut deltas = Deltas::default();
             let mut replies = Vec::with_capacity(commands.len());
             for command in commands {
                 match command {
                     Command::Rows(write, tx) => {
-                        match self.stage_rows(&write, &mut overlay, &mut batch, &mut deltas) {
+                        match self.stage_rows(
+                            &write,
+                            &mut overlay,
+                            &evicted,
+                            &mut batch,
+                            &mut deltas,
+                        ) {
                             Ok(outcome) => replies.push(Reply::Rows(tx, outcome, write.meta)),
                             Err(err) => {
                                 let _ = tx.send(Err(err));
@@ -378,7 +388,15 @@ impl ShardWorker {
                         }
                     }
                     Command::Evict(cf, items, tx) => {
-                        match self.stage_evict(&cf, &items, &overlay, &mut batch, &mut deltas) {
+                        let staged = self.stage_evict(
+                            &cf,
+                            &items,
+                            &overlay,
+                            &mut evicted,
+                            &mut batch,
+                            &mut deltas,
+                        );
+                        match staged {
                             Ok(n) => replies.push(Reply::Evict(tx, n)),
                             Err(err) => {
                                 let _ = tx.send(Err(err));
@@ -513,6 +531,7 @@ impl ShardWorker {
         &self,
         write: &TableWrite,
         overlay: &mut Overlay,
+        evicted: &Evicted,
         batch: &mut WriteBatch,
         deltas: &mut Deltas,
     ) -> Result<WriteOutcome> {
@@ -531,7 +550,13 @@ impl ShardWorker {
             } else {
                 self.hot_version(overlay, &local, &write.cf, &op.key)?
             };
+            let k = (write.cf.clone(), op.key.clone());
+            // A version this group evicts is gone when the group commits: the counters must
+            // not take it away twice (for `existing` it is still the row, now cold).
+            let evicting =
+                evicted.contains(&k) && !local.contains_key(&k) && !overlay.contains_key(&k);
             let (old_live, old_len) = match &hot {
+                Some(_) if evicting => (false, 0),
                 Some((live, len)) => (live.is_some(), *len),
                 None => (false, 0),
             };
@@ -594,6 +619,7 @@ impl ShardWorker {
         cf: &str,
         items: &[(Vec<u8>, i64)],
         overlay: &Overlay,
+        evicted: &mut Evicted,
         batch: &mut WriteBatch,
         deltas: &mut Deltas,
     ) -> Result<usize> {
@@ -602,13 +628,15 @@ impl ShardWorker {
         };
         let mut n = 0;
         for (key, seq) in items {
-            if overlay.contains_key(&(cf.to_string(), key.clone())) {
+            let k = (cf.to_string(), key.clone());
+            if overlay.contains_key(&k) || evicted.contains(&k) {
                 continue;
             }
             if let Some(bytes) = self.db.get_pinned_cf(&handle, key)? {
                 let row = decode_row(self.codec.as_ref(), &bytes)?;
                 if row.seq == *seq {
                     batch.delete_cf(&handle, key);
+                    evicted.insert(k);
                     n += 1;
                     if self.counters.enabled()
                         && let Some(part) = PartitionKey::of(cf, key)

@@ -45,11 +45,11 @@ impl AdvisorRule for HotUserPartition {
                     rule: self.name().to_string(),
                     severity: Severity::Warning,
                     object: format!("{table}/{user}"),
+                    // The user sees this finding: nothing about other users' partitions
+                    // beyond the configured factor goes into it.
                     message: format!(
-                        "user '{user}' has {} rows in {table}, {:.0}x the median partition ({} rows)",
+                        "user '{user}' has {} rows in {table}, more than {factor} times the table's median partition",
                         crate::count(rows),
-                        rows as f64 / median as f64,
-                        crate::count(median)
                     ),
                     suggestion: format!(
                         "check whether '{user}' is one real user (a shared account or a bot writes like this); give them their own storage (ALTER USER '{user}' SET STORAGE_MODE region) or a TTL / cleanup for old rows"

@@ -205,15 +205,28 @@ struct Shapes {
 }
 
 impl Shapes {
-    /// Removes the least-run shape of `user`, or of everyone when `user` is None.
+    /// Removes the least-run shape of `user`, or of everyone when `user` is None (a scan of
+    /// every shape: only when the total bound is reached by a new shape).
     fn evict_least_run(&mut self, user: Option<&UserId>) {
-        let victim = self
-            .by_user
-            .iter()
-            .filter(|(u, _)| user.is_none_or(|w| *u == w))
-            .flat_map(|(u, shapes)| shapes.iter().map(move |(s, st)| (st.count, u, s)))
-            .min_by_key(|(count, _, _)| *count)
-            .map(|(_, u, s)| (u.clone(), s.clone()));
+        let least = |shapes: &HashMap<String, ShapeStat>| {
+            shapes
+                .iter()
+                .min_by_key(|(_, st)| st.count)
+                .map(|(s, st)| (st.count, s.clone()))
+        };
+        let victim = match user {
+            Some(u) => self
+                .by_user
+                .get(u)
+                .and_then(least)
+                .map(|(_, s)| (u.clone(), s)),
+            None => self
+                .by_user
+                .iter()
+                .filter_map(|(u, shapes)| least(shapes).map(|(n, s)| (n, u, s)))
+                .min_by_key(|(n, _, _)| *n)
+                .map(|(_, u, s)| (u.clone(), s)),
+        };
         if let Some((u, s)) = victim
             && let Some(shapes) = self.by_user.get_mut(&u)
         {
@@ -265,12 +278,13 @@ impl QueryShapes {
             .record(micros, scanned, returned);
     }
 
-    /// Every shape with its user.
-    pub fn all(&self) -> Vec<(UserId, String, ShapeStat)> {
+    /// Every shape with its user, or only `viewer`'s.
+    pub fn all(&self, viewer: Option<&UserId>) -> Vec<(UserId, String, ShapeStat)> {
         let all = self.map.lock();
         let mut out: Vec<(UserId, String, ShapeStat)> = all
             .by_user
             .iter()
+            .filter(|(u, _)| viewer.is_none_or(|v| *u == v))
             .flat_map(|(u, shapes)| {
                 shapes
                     .iter()
@@ -331,7 +345,8 @@ mod tests {
         for i in 0..50 {
             shapes.record(&eve, format!("SELECT {i}"), 10, 0, 1);
         }
-        let all = shapes.all();
+        assert_eq!(shapes.all(Some(&bob)).len(), 1);
+        let all = shapes.all(None);
         assert_eq!(all.iter().filter(|(u, _, _)| *u == eve).count(), 3);
         assert!(
             all.iter()

@@ -20,6 +20,13 @@ use std::collections::{BTreeMap, HashMap};
 
 /// The statistics of every table, partition and query shape, as the advisor rules read them.
 pub fn snapshot(sources: &SystemSources) -> StatsSnapshot {
+    snapshot_for(sources, None)
+}
+
+/// [`snapshot`], or with `viewer` only that user's partitions and shapes (what `SHOW STATS`
+/// shows a non-admin: nothing of anyone else is collected).
+fn snapshot_for(sources: &SystemSources, viewer: Option<&UserId>) -> StatsSnapshot {
+    let theirs = |user: &Option<UserId>| viewer.is_none_or(|v| user.as_ref() == Some(v));
     let now_secs = chrono::Utc::now().timestamp();
     let tables = sources.catalog.tables();
     let mut cf_table: HashMap<String, TableId> = HashMap::new();
@@ -34,13 +41,30 @@ pub fn snapshot(sources: &SystemSources) -> StatsSnapshot {
         let Some(table) = cf_table.get(&key.cf) else {
             continue;
         };
+        if !theirs(&key.user) {
+            continue;
+        }
+        if count.rows < 0 || count.bytes < 0 {
+            tracing::error!(
+                "statistics of {} / {:?} went below zero ({} rows, {} bytes): a counting bug",
+                key.cf,
+                key.user,
+                count.rows,
+                count.bytes
+            );
+        }
         let p = part(&mut parts, table, key.user);
         p.rows_hot += count.rows.max(0) as u64;
         p.bytes_hot += count.bytes.max(0) as u64;
         p.writes_per_minute += count.writes_per_minute(now_secs);
     }
     for ((table, user), count) in sources.cold.folder_stats() {
-        if sources.catalog.table(&table).is_none() {
+        if !theirs(&user) {
+            continue;
+        }
+        // Counts of a dropped table of the same name (or of no table) are not this table's.
+        let current = sources.catalog.table(&table);
+        if current.is_none_or(|t| t.def.created_at != count.incarnation) {
             continue;
         }
         let sums = filled.entry(table.clone()).or_default();
@@ -87,7 +111,7 @@ pub fn snapshot(sources: &SystemSources) -> StatsSnapshot {
     }
     let shapes = sources
         .shapes
-        .all()
+        .all(viewer)
         .into_iter()
         .map(|(user, shape, st)| QueryShapeStats {
             shape,
@@ -102,11 +126,15 @@ pub fn snapshot(sources: &SystemSources) -> StatsSnapshot {
     StatsSnapshot {
         taken_at_micros: kalamdb_base::now_micros(),
         user_shards: sources.store.user_shards(),
-        column_families: sources
-            .store
-            .column_family_names()
-            .map(|n| n.len() as u64)
-            .unwrap_or(0),
+        // Read from RocksDB's MANIFEST: only for the advisor and admins.
+        column_families: match viewer {
+            None => sources
+                .store
+                .column_family_names()
+                .map(|n| n.len() as u64)
+                .unwrap_or(0),
+            Some(_) => 0,
+        },
         // The store's own families, and RocksDB's `default`.
         system_column_families: crate::store::keys::SYSTEM_CFS.len() as u64 + 1,
         tables: table_stats,
@@ -250,7 +278,7 @@ pub fn stats_view(
     viewer: Option<&UserId>,
     table: Option<&TableId>,
 ) -> Result<RecordBatch> {
-    let rows = stat_rows(&snapshot(sources), viewer, table);
+    let rows = stat_rows(&snapshot_for(sources, viewer), viewer, table);
     ViewBuilder::default()
         .text(
             "scope",
