@@ -350,3 +350,31 @@ async fn column_families_no_table_needs_are_reported() {
     );
     drop(tmp);
 }
+
+#[tokio::test]
+async fn a_default_flush_policy_counts_as_a_flush_policy() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("server.toml");
+    let text = CONFIG.replace(
+        "[storage]\n",
+        "[storage]\ndefault_flush_policy = \"rows:100000\"\n",
+    );
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let server = Server::start_with(Options {
+        config: Some(path),
+        ..Options::default()
+    })
+    .await;
+    let root = server.root().await;
+    server.ok(&root, "CREATE NAMESPACE app").await;
+    server
+        .ok(
+            &root,
+            "CREATE USER TABLE app.log (id BIGINT PRIMARY KEY, body TEXT)",
+        )
+        .await;
+    let writer = server.user(&root, "writer", "user").await;
+    insert_rows(&server, &writer, "app.log", 1, 40, "").await;
+    run_advisor(&server, &root).await;
+    assert!(advice(&server, &root).await.is_empty());
+}

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 /// Default seconds between two passes of the background loop.
 pub const DEFAULT_INTERVAL_SECONDS: u64 = 300;
-/// Default resolved findings kept.
+/// Default resolved findings kept (the most recently resolved).
 pub const DEFAULT_KEEP_RESOLVED: usize = 1000;
 
 /// How the advisor runs (the server's `[advisor]` section).
@@ -205,12 +205,20 @@ impl Advisor {
                 records.push(record);
                 report.raised += 1;
             }
-            // Bound the history: the oldest resolved findings go first.
-            let resolved = records.iter().filter(|r| r.resolved_at.is_some()).count();
-            let mut excess = resolved.saturating_sub(self.settings.keep_resolved);
+            // Bound the history: the findings resolved longest ago go first.
+            let mut resolved: Vec<(i64, String)> = records
+                .iter()
+                .filter_map(|r| r.resolved_at.map(|at| (at, r.id.clone())))
+                .collect();
+            resolved.sort();
+            let excess = resolved.len().saturating_sub(self.settings.keep_resolved);
+            let doomed: BTreeSet<String> = resolved
+                .into_iter()
+                .take(excess)
+                .map(|(_, id)| id)
+                .collect();
             records.retain(|r| {
-                if excess > 0 && r.resolved_at.is_some() {
-                    excess -= 1;
+                if doomed.contains(&r.id) {
                     ops.push(RawOp {
                         cf: CF_ADVICE.into(),
                         key: r.id.as_bytes().to_vec(),

@@ -411,6 +411,7 @@ impl Engine {
             cold: cold.clone(),
             shapes: shapes.clone(),
             advisor: advisor.clone(),
+            flush_by_default: config.default_flush_policy.is_some(),
         };
         let base_state = Self::base_state(&sources, config.limits.query_memory_bytes)?;
         let auth = crate::auth::Auth::new(

@@ -29,7 +29,8 @@ pub struct TableStats {
     pub partitions: u64,
 }
 
-/// Statistics of one user's partition of a USER or STREAM table.
+/// Statistics of one partition: one user's rows of a USER or STREAM table, or (with no
+/// `user`) the one folder of a SHARED table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PartitionStats {
     pub table: Option<TableId>,

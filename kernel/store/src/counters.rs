@@ -52,6 +52,18 @@ impl PartitionKey {
         }
     }
 
+    /// How many leading bytes of a row key of `cf` name its partition (the user prefix of
+    /// USER and STREAM keys; none for SHARED ones).
+    pub fn prefix_len(cf: &str, key: &[u8]) -> usize {
+        if cf.starts_with("shared.") {
+            return 0;
+        }
+        match (key.first(), key.get(1)) {
+            (Some(a), Some(b)) => (2 + u16::from_be_bytes([*a, *b]) as usize).min(key.len()),
+            _ => key.len(),
+        }
+    }
+
     fn record_key(&self) -> Vec<u8> {
         let mut key = HOT_PREFIX.to_vec();
         key.extend_from_slice(self.cf.as_bytes());

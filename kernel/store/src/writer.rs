@@ -544,6 +544,10 @@ impl ShardWorker {
         let mut outcome = WriteOutcome::default();
         let mut own = Deltas::default();
         let counting = self.counters.enabled();
+        // A statement's rows are nearly always one partition (its caller's, or a SHARED
+        // table's): its partition is worked out once and the changes summed.
+        let mut current: Option<(Vec<u8>, PartitionKey)> = None;
+        let mut sums = (0i64, 0i64, 0u64);
         for op in &write.ops {
             let hot = if op.mode == RowMode::Append {
                 None
@@ -589,9 +593,25 @@ impl ShardWorker {
             let bytes = encode_row(self.codec.as_ref(), &row)?;
             let live = if row.deleted { None } else { Some(row.clone()) };
             let len = key.len() + bytes.len();
-            if counting && let Some(part) = PartitionKey::of(&write.cf, &key) {
-                let rows = i64::from(live.is_some()) - i64::from(old_live);
-                own.add(part, rows, len as i64 - old_len as i64, 1);
+            if counting {
+                let same = current
+                    .as_ref()
+                    .is_some_and(|(prefix, _)| key.starts_with(prefix));
+                if !same {
+                    if let Some((_, part)) = current.take() {
+                        own.add(part, sums.0, sums.1, sums.2);
+                    }
+                    sums = (0, 0, 0);
+                    current = PartitionKey::of(&write.cf, &key).map(|part| {
+                        let n = PartitionKey::prefix_len(&write.cf, &key);
+                        (key[..n].to_vec(), part)
+                    });
+                }
+                if current.is_some() {
+                    sums.0 += i64::from(live.is_some()) - i64::from(old_live);
+                    sums.1 += len as i64 - old_len as i64;
+                    sums.2 += 1;
+                }
             }
             local.insert(
                 (write.cf.clone(), key.clone()),
@@ -609,6 +629,9 @@ impl ShardWorker {
             let len = key.len() + bytes.len();
             batch.put_cf(&handle, &key, &bytes);
             overlay.insert((write.cf.clone(), key), Pending { live, len });
+        }
+        if let Some((_, part)) = current {
+            own.add(part, sums.0, sums.1, sums.2);
         }
         deltas.merge(own);
         Ok(outcome)

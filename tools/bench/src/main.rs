@@ -116,9 +116,38 @@ async fn run(args: Args) -> Result<Report, String> {
         eprintln!("kalam-bench: PostgreSQL baseline unavailable: {pg_missing}");
     }
 
+    let store = args.store_bench.as_deref();
+    let (insert_ops, users) = match args.scale {
+        Scale::Full => ("12000", "10000"),
+        Scale::Tiny => ("600", "200"),
+    };
     let limits = vec![
         empty_http_limit(plan).await,
-        rocksdb_limit(args.store_bench.as_deref()),
+        store_limit(
+            store,
+            "rocksdb_put",
+            "RocksDB put rate through the kernel's store, without HTTP (kalamdb-store-bench)",
+            &[],
+        ),
+        store_limit(
+            store,
+            "insert_statistics",
+            "single-row INSERTs through the engine with statistics on (result) and off (params), same run",
+            &[
+                "--scenario",
+                "stats-insert",
+                "--ops",
+                insert_ops,
+                "--concurrency",
+                "10",
+            ],
+        ),
+        store_limit(
+            store,
+            "advisor_pass",
+            "one advisor pass (snapshot and every bundled rule) over many user partitions",
+            &["--scenario", "advisor-pass", "--users", users],
+        ),
     ];
     let empty_http_mean = limits[0].result.as_ref().map(|s| s.mean_us);
 
@@ -214,18 +243,20 @@ async fn empty_http_limit(plan: Plan) -> ScenarioReport {
     r
 }
 
-/// The RocksDB put rate through the kernel's store (`kalamdb-store-bench`), when available.
-fn rocksdb_limit(explicit: Option<&std::path::Path>) -> ScenarioReport {
-    let mut r = ScenarioReport::new(
-        "rocksdb_put",
-        "RocksDB put rate through the kernel's store, without HTTP (kalamdb-store-bench)",
-    );
+/// A kernel-level measurement from `kalamdb-store-bench` (run with `args`), when available.
+fn store_limit(
+    explicit: Option<&std::path::Path>,
+    name: &str,
+    description: &str,
+    args: &[&str],
+) -> ScenarioReport {
+    let mut r = ScenarioReport::new(name, description);
     match store_bench::locate(explicit) {
         None => r.skip(format!(
             "{} not found: pass --store-bench PATH or put it beside kalam-bench",
             store_bench::BINARY
         )),
-        Some(path) => match store_bench::run(&path) {
+        Some(path) => match store_bench::run(&path, args) {
             Ok((summary, raw)) => {
                 r.set_result(Ok(summary));
                 r.params = raw;

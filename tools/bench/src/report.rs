@@ -18,7 +18,8 @@ pub struct Report {
     pub machine: Machine,
     pub target: Target,
     pub settings: Settings,
-    /// The raw limits of this machine: `empty_http`, `rocksdb_put`.
+    /// The raw limits of this machine (`empty_http`, `rocksdb_put`) and the kernel-level
+    /// measurements of `kalamdb-store-bench` (`insert_statistics`, `advisor_pass`).
     pub limits: Vec<ScenarioReport>,
     pub scenarios: Vec<ScenarioReport>,
 }

@@ -18,9 +18,10 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     beside.is_file().then_some(beside)
 }
 
-/// Runs the binary and returns its summary and the raw JSON object.
-pub fn run(path: &Path) -> Result<(Summary, Value), String> {
+/// Runs the binary with `args` and returns its summary and the raw JSON object.
+pub fn run(path: &Path, args: &[&str]) -> Result<(Summary, Value), String> {
     let output = Command::new(path)
+        .args(args)
         .output()
         .map_err(|e| format!("could not run {}: {e}", path.display()))?;
     if !output.status.success() {

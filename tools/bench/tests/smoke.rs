@@ -191,7 +191,15 @@ fn every_scenario_runs_tiny_and_the_report_has_the_schema() {
 
     let limits = report["limits"].as_array().expect("limits array");
     let names: Vec<&str> = limits.iter().filter_map(|l| l["name"].as_str()).collect();
-    assert_eq!(names, ["empty_http", "rocksdb_put"]);
+    assert_eq!(
+        names,
+        [
+            "empty_http",
+            "rocksdb_put",
+            "insert_statistics",
+            "advisor_pass"
+        ]
+    );
     assert_eq!(limits[0]["status"], "ok", "{}", limits[0]);
     check_summary(&limits[0]["result"], 2, "empty_http");
     // Without kalamdb-store-bench the limit is skipped with a note, not failed.

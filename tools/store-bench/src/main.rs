@@ -12,7 +12,7 @@
 //!   the engine (parse, plan, shard writer, WAL), rounds alternating between an engine with
 //!   statistics and one without: `{"scenario":"stats_insert","with_stats_ops_per_sec":..,
 //!   "without_stats_ops_per_sec":..,"with_stats_mean_us":..,"without_stats_mean_us":..,
-//!   "overhead_pct":..}`.
+//!   "overhead_pct":<median of the rounds>,"overhead_pct_rounds":[..]}`.
 //! - `--scenario advisor-pass`: one advisor pass (snapshot + every bundled rule + findings)
 //!   over `--users` user partitions: `{"scenario":"advisor_pass","partitions":..,
 //!   "snapshot_mean_ms":..,"pass_mean_ms":..,"findings":..}`.
@@ -182,7 +182,8 @@ async fn insert_round(
             );
             let mut total_us = 0u64;
             for i in 0..per_task {
-                let id = (round * per_task + i) as i64;
+                // Each user's ids: unique across rounds of any size.
+                let id = (round * 10_000_000 + i) as i64;
                 let began = Instant::now();
                 engine
                     .execute_sql(
@@ -212,36 +213,53 @@ async fn insert_round(
 
 async fn stats_insert(args: &Args) {
     let concurrency = args.concurrency.max(1);
-    let rounds = 6;
+    let rounds = 12;
     let per_round = (args.ops / rounds).max(concurrency);
     let (with, _keep_with) = engine(true).await;
     let (without, _keep_without) = engine(false).await;
-    // Warm-up, then rounds alternating between the two engines so drift hits both alike.
+    // Warm-up, then rounds alternating between the two engines (which one goes first
+    // alternates too), so drift and order hit both alike.
     insert_round(&with, 0, concurrency * 20, concurrency).await;
     insert_round(&without, 0, concurrency * 20, concurrency).await;
     let (mut on, mut off) = (Vec::new(), Vec::new());
     for round in 1..=rounds {
-        on.push(insert_round(&with, round, per_round, concurrency).await);
-        off.push(insert_round(&without, round, per_round, concurrency).await);
+        if round % 2 == 0 {
+            on.push(insert_round(&with, round, per_round, concurrency).await);
+            off.push(insert_round(&without, round, per_round, concurrency).await);
+        } else {
+            off.push(insert_round(&without, round, per_round, concurrency).await);
+            on.push(insert_round(&with, round, per_round, concurrency).await);
+        }
     }
     let mean = |v: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
         v.iter().map(pick).sum::<f64>() / v.len().max(1) as f64
     };
     let (on_ops, off_ops) = (mean(&on, |r| r.0), mean(&off, |r| r.0));
     let (on_us, off_us) = (mean(&on, |r| r.1), mean(&off, |r| r.1));
+    // Per round pair: how much slower the engine with statistics was, in percent.
+    let mut overheads: Vec<f64> = on
+        .iter()
+        .zip(off.iter())
+        .map(|(a, b)| (b.0 / a.0 - 1.0) * 100.0)
+        .collect();
+    overheads.sort_by(|a, b| a.total_cmp(b));
+    let median = overheads[overheads.len() / 2];
     with.shutdown();
     without.shutdown();
     println!(
         "{}",
         serde_json::json!({
             "scenario": "stats_insert",
+            "ops_per_sec": on_ops,
+            "mean_us": on_us,
             "ops": per_round * rounds,
             "concurrency": concurrency,
             "with_stats_ops_per_sec": on_ops,
             "without_stats_ops_per_sec": off_ops,
             "with_stats_mean_us": on_us,
             "without_stats_mean_us": off_us,
-            "overhead_pct": (off_ops / on_ops - 1.0) * 100.0,
+            "overhead_pct": median,
+            "overhead_pct_rounds": overheads,
         })
     );
 }
@@ -299,6 +317,8 @@ async fn advisor_pass(args: &Args) {
         "{}",
         serde_json::json!({
             "scenario": "advisor_pass",
+            "ops_per_sec": 1000.0 / pass_ms.max(f64::MIN_POSITIVE),
+            "mean_us": pass_ms * 1000.0,
             "partitions": partitions,
             "rules": report.rules,
             "snapshot_mean_ms": snapshot_ms,

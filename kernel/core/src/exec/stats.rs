@@ -87,7 +87,7 @@ fn snapshot_for(sources: &SystemSources, viewer: Option<&UserId>) -> StatsSnapsh
         let mut s = TableStats {
             table: Some(id.clone()),
             table_type: Some(t.def.table_type),
-            has_flush_policy: t.def.options.flush_policy.is_some(),
+            has_flush_policy: t.def.options.flush_policy.is_some() || sources.flush_by_default,
             columns: t.def.columns.iter().map(|c| c.name.clone()).collect(),
             filled: filled.remove(id).unwrap_or_default(),
             ..TableStats::default()

@@ -43,6 +43,8 @@ pub struct SystemSources {
     pub cold: Arc<crate::cold::ColdStore>,
     pub shapes: Arc<super::shapes::QueryShapes>,
     pub advisor: Arc<kalamdb_advisor::Advisor>,
+    /// `storage.default_flush_policy` is set: tables without their own policy flush by it.
+    pub flush_by_default: bool,
 }
 
 impl SystemTable {
