@@ -116,22 +116,17 @@ async fn each_rule_fires_on_its_workload_resolves_and_respects_who_may_see_it() 
 
     // shared_table_per_user: 60 flushed rows, every one with a user_id; its healthy twin has
     // no such column. Both have a flush policy (that rule is tested on app.log).
-    server
-        .ok(
-            &root,
-            "CREATE SHARED TABLE app.events (id BIGINT PRIMARY KEY, body TEXT, user_id TEXT) WITH (FLUSH_POLICY = 'rows:100000')",
-        )
-        .await;
-    insert_rows(&server, &root, "app.events", 1, 60, ", 'someone'").await;
-    flush(&server, &root, "app.events").await;
-    server
-        .ok(
-            &root,
-            "CREATE SHARED TABLE app.config (id BIGINT PRIMARY KEY, body TEXT) WITH (FLUSH_POLICY = 'rows:100000')",
-        )
-        .await;
-    insert_rows(&server, &root, "app.config", 1, 60, "").await;
-    flush(&server, &root, "app.config").await;
+    for (table, extra_column, extra_value) in [
+        ("app.events", ", user_id TEXT", ", 'someone'"),
+        ("app.config", "", ""),
+    ] {
+        let create = format!(
+            "CREATE SHARED TABLE {table} (id BIGINT PRIMARY KEY, body TEXT{extra_column}) WITH (FLUSH_POLICY = 'rows:100000')"
+        );
+        server.ok(&root, &create).await;
+        insert_rows(&server, &root, table, 1, 60, extra_value).await;
+        flush(&server, &root, table).await;
+    }
 
     // unflushed_hot_growth: 40 hot rows and no flush policy.
     server

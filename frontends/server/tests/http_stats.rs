@@ -66,20 +66,26 @@ async fn count(server: &Server, token: &str) -> i64 {
     rows.first().and_then(|r| r.first()).map(num).unwrap_or(-1)
 }
 
-#[tokio::test]
-async fn statistics_follow_rows_and_files_through_flush_compaction_and_restart() {
-    let mut server = Server::start().await;
-    let tmp = server.take_tmp();
+/// `app.notes` (USER, with `options`) and the users alice and bob: (root, alice, bob) tokens.
+async fn notes(server: &Server, options: &str) -> (String, String, String) {
     let root = server.root().await;
     server.ok(&root, "CREATE NAMESPACE app").await;
     server
         .ok(
             &root,
-            "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT) WITH (DELETED_RETENTION_HOURS = 0)",
+            &format!("CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT){options}"),
         )
         .await;
     let alice = server.user(&root, "alice", "user").await;
     let bob = server.user(&root, "bob", "user").await;
+    (root, alice, bob)
+}
+
+#[tokio::test]
+async fn statistics_follow_rows_and_files_through_flush_compaction_and_restart() {
+    let mut server = Server::start().await;
+    let tmp = server.take_tmp();
+    let (root, alice, bob) = notes(&server, " WITH (DELETED_RETENTION_HOURS = 0)").await;
     for i in 1..=10 {
         server
             .ok(
@@ -209,16 +215,7 @@ async fn statistics_follow_rows_and_files_through_flush_compaction_and_restart()
 #[tokio::test]
 async fn query_shapes_count_runs_and_rows_and_stay_with_their_user() {
     let server = Server::start().await;
-    let root = server.root().await;
-    server.ok(&root, "CREATE NAMESPACE app").await;
-    server
-        .ok(
-            &root,
-            "CREATE USER TABLE app.notes (id BIGINT PRIMARY KEY, body TEXT)",
-        )
-        .await;
-    let alice = server.user(&root, "alice", "user").await;
-    let bob = server.user(&root, "bob", "user").await;
+    let (root, alice, bob) = notes(&server, "").await;
     let values: Vec<String> = (1..=50).map(|i| format!("({i}, 'n{i}')")).collect();
     server
         .ok(
