@@ -140,6 +140,9 @@ fn ctrl_c_stops_a_slow_query_and_the_spinner_clears() {
     t.line("SELECT 'dropped'");
     t.wait_for("    -> ");
     t.keys(&["C-c"]);
+    // Type only once the fresh prompt is there (keys sent before it may be discarded with
+    // the interrupted line, as in any readline shell).
+    t.wait_for_n("kalam> ", 3);
     t.line("SELECT 'kept' AS word;");
     let screen = t.wait_for("(1 row)");
     assert!(screen.contains("│ kept │"), "{screen}");
