@@ -20,6 +20,13 @@ use futures::StreamExt;
 use kalamdb_types::wire::QueryResult;
 use std::sync::Arc;
 
+/// What a read produced, and the rows its table scans read (for the query shape).
+struct Read {
+    schema: Arc<Schema>,
+    batches: Vec<RecordBatch>,
+    scanned: u64,
+}
+
 impl Engine {
     pub(crate) async fn query(
         &self,
@@ -28,13 +35,15 @@ impl Engine {
         params: &[Value],
     ) -> Result<QueryResult> {
         let started = std::time::Instant::now();
-        let shape = self
-            .shapes
-            .enabled()
-            .then(|| super::shapes::normalize(&statement.to_string()));
-        let scanned = std::sync::atomic::AtomicU64::new(0);
-        let run = self.run_query_counted(session, statement, params, Some(&scanned));
-        let (schema, batches) = match self.config.limits.timeout_for(session.role) {
+        // Rendered once: the plan cache's key and the statistics' query shape.
+        let sql =
+            (self.plan_cache.enabled() || self.shapes.enabled()).then(|| statement.to_string());
+        let shape = sql
+            .as_deref()
+            .filter(|_| self.shapes.enabled())
+            .map(super::shapes::normalize);
+        let run = self.read(session, statement, sql, params);
+        let read = match self.config.limits.timeout_for(session.role) {
             Some(limit) => tokio::time::timeout(limit, run).await.map_err(|_| {
                 KalamError::StatementTimeout {
                     limit_ms: limit.as_millis(),
@@ -44,16 +53,16 @@ impl Engine {
             None => run.await?,
         };
         if let Some(shape) = shape {
-            let returned: usize = batches.iter().map(|b| b.num_rows()).sum();
+            let returned: usize = read.batches.iter().map(|b| b.num_rows()).sum();
             self.shapes.record(
                 &session.user,
                 shape,
                 started.elapsed().as_micros() as u64,
-                scanned.load(std::sync::atomic::Ordering::Relaxed),
+                read.scanned,
                 returned as u64,
             );
         }
-        rows_result(&schema, &batches)
+        rows_result(&read.schema, &read.batches)
     }
 
     /// Plans, checks and runs a read; returns the output schema and batches.
@@ -63,24 +72,25 @@ impl Engine {
         statement: ast::Statement,
         params: &[Value],
     ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
-        self.run_query_counted(session, statement, params, None)
-            .await
+        let read = self.read(session, statement, None, params).await?;
+        Ok((read.schema, read.batches))
     }
 
-    /// [`Self::run_query`], adding the rows its table scans read to `scanned`.
-    async fn run_query_counted(
+    /// [`Self::run_query`], with the statement's text when the caller rendered it already,
+    /// and the rows its table scans read.
+    async fn read(
         &self,
         session: &Session,
         statement: ast::Statement,
+        sql: Option<String>,
         params: &[Value],
-        scanned: Option<&std::sync::atomic::AtomicU64>,
-    ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
+    ) -> Result<Read> {
         let state = self.session_state(session)?;
         let generation = self.catalog.generation();
         let key = self.plan_cache.enabled().then(|| PlanKey {
             user: session.user.to_string(),
             namespace: session.namespace.as_ref().map(|n| n.to_string()),
-            sql: statement.to_string(),
+            sql: sql.unwrap_or_else(|| statement.to_string()),
         });
         let cached = key
             .as_ref()
@@ -110,14 +120,13 @@ impl Engine {
         let plan = bind_params(plan, params)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let physical = state.create_physical_plan(&plan).await?;
-        if let Some(scanned) = scanned {
-            scanned.store(
-                super::shapes::rows_scanned(&physical),
-                std::sync::atomic::Ordering::Relaxed,
-            );
-        }
+        let scanned = super::shapes::rows_scanned(&physical);
         let batches = self.collect_limited(physical, state.task.clone()).await?;
-        Ok((schema, batches))
+        Ok(Read {
+            schema,
+            batches,
+            scanned,
+        })
     }
 
     /// Runs a plan to the end, refusing a result past `max_result_rows` or `max_result_bytes`
