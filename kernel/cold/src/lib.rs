@@ -255,6 +255,15 @@ impl ColdStore {
             return;
         };
         let _in_order = self.stats_order.lock().await;
+        // A read that finishes after its table was dropped (DROP removes the table from the
+        // catalog before it forgets the folders' statistics) records nothing.
+        let current = self
+            .catalog
+            .table(&loc.stats_key.0)
+            .is_some_and(|t| t.def.created_at == loc.incarnation);
+        if !current {
+            return;
+        }
         if let Some(op) =
             counters.observe(loc.stats_key.clone(), manifest, loc.incarnation, version)
             && let Err(e) = self.store.submit_raw(vec![op]).await
