@@ -211,14 +211,10 @@ async fn each_rule_fires_on_its_workload_resolves_and_respects_who_may_see_it() 
         vec![open("scan_heavy_query", scan)]
     );
     assert!(advice(&server, &writer).await.is_empty());
-    let (status, code, message) = server.err(&whale, "SELECT * FROM system.advice").await;
-    assert_eq!(
-        (status, code.as_str()),
-        (403, "PERMISSION_DENIED"),
-        "{message}"
-    );
-    let (status, _, message) = server.err(&whale, "RUN ADVISOR").await;
-    assert_eq!(status, 403, "{message}");
+    server
+        .assert_denied(&whale, "SELECT * FROM system.advice")
+        .await;
+    server.assert_denied(&whale, "RUN ADVISOR").await;
     let messages = server
         .rows(
             &root,

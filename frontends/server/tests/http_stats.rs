@@ -5,15 +5,8 @@
 
 mod common;
 use common::cold::{flush, job_id, parquet_files, wait_job, walk};
-use common::{Options, Server};
+use common::{Options, Server, int};
 use serde_json::Value;
-
-fn num(v: &Value) -> i64 {
-    match v {
-        Value::String(s) => s.parse().unwrap_or(-1),
-        v => v.as_i64().unwrap_or(-1),
-    }
-}
 
 /// One `SHOW STATS FOR TABLE` row as (scope, user, rows_hot, rows_cold, parquet_files).
 type Row = (String, String, i64, i64, i64);
@@ -34,13 +27,13 @@ async fn stats(server: &Server, token: &str, table: &str) -> Vec<Row> {
                     .unwrap_or("")
                     .to_string()
             };
-            let int = |name: &str| r.get(at(name)).map(num).unwrap_or(-1);
+            let number = |name: &str| r.get(at(name)).map(int).unwrap_or(-1);
             (
                 text("scope"),
                 text("user_id"),
-                int("rows_hot"),
-                int("rows_cold"),
-                int("parquet_files"),
+                number("rows_hot"),
+                number("rows_cold"),
+                number("parquet_files"),
             )
         })
         .collect();
@@ -63,7 +56,7 @@ fn files_of(server: &Server, user: &str) -> i64 {
 
 async fn count(server: &Server, token: &str) -> i64 {
     let rows = server.rows(token, "SELECT COUNT(*) FROM app.notes").await;
-    rows.first().and_then(|r| r.first()).map(num).unwrap_or(-1)
+    rows.first().and_then(|r| r.first()).map(int).unwrap_or(-1)
 }
 
 /// `app.notes` (USER, with `options`) and the users alice and bob: (root, alice, bob) tokens.
@@ -197,12 +190,9 @@ async fn statistics_follow_rows_and_files_through_flush_compaction_and_restart()
     let alice = again.login("alice", "pw-alice").await;
     let mine = stats(&again, &alice, "app.notes").await;
     assert_eq!(mine, vec![row("partition", "alice", 3, 6, 1)]);
-    let (status, code, message) = again.err(&alice, "SELECT * FROM system.stats").await;
-    assert_eq!(
-        (status, code.as_str()),
-        (403, "PERMISSION_DENIED"),
-        "{message}"
-    );
+    again
+        .assert_denied(&alice, "SELECT * FROM system.stats")
+        .await;
     let (status, _, message) = again.err(&alice, "SHOW STATS FOR TABLE app.missing").await;
     assert_eq!(status, 400, "{message}");
     assert!(
@@ -246,7 +236,7 @@ async fn query_shapes_count_runs_and_rows_and_stay_with_their_user() {
         q[11].as_str().unwrap_or_default(),
         "SELECT id FROM app.notes WHERE body = ?"
     );
-    assert_eq!((num(&q[12]), num(&q[15]), num(&q[16])), (3, 150, 3));
+    assert_eq!((int(&q[12]), int(&q[15]), int(&q[16])), (3, 150, 3));
     assert!(mine.iter().all(|r| r[3] == "alice"), "{mine:?}");
 
     let theirs = server.rows(&bob, "SHOW STATS").await;
@@ -254,7 +244,7 @@ async fn query_shapes_count_runs_and_rows_and_stay_with_their_user() {
     let lookups: Vec<&Vec<Value>> = theirs.iter().filter(|r| r[0] == "query").collect();
     assert_eq!(lookups.len(), 1);
     // A primary-key lookup reads only the row it needs (none here: bob has no rows).
-    assert_eq!(num(&lookups[0][15]), 0);
+    assert_eq!(int(&lookups[0][15]), 0);
 
     // Admins see every user's shapes.
     let all = server

@@ -448,11 +448,7 @@ impl Torture {
             )
             .await;
         assert!(!rows.is_empty(), "no statistics for the torture tables");
-        let num = |v: &Value| {
-            v.as_i64()
-                .or_else(|| v.as_str()?.parse().ok())
-                .unwrap_or(-1)
-        };
+        let num = common::int;
         for r in &rows {
             assert_eq!(num(&r[2]), 0, "hot rows counted after a full flush: {r:?}");
             assert_eq!(num(&r[5]), 0, "hot bytes counted after a full flush: {r:?}");

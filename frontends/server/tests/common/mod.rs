@@ -292,3 +292,23 @@ pub fn columns(result: &Value) -> Vec<String> {
         .filter_map(|c| c["name"].as_str().map(String::from))
         .collect()
 }
+
+/// An integer cell of a SQL result (BIGINT values may come as JSON strings); -1 otherwise.
+pub fn int(value: &Value) -> i64 {
+    match value {
+        Value::String(s) => s.parse().unwrap_or(-1),
+        v => v.as_i64().unwrap_or(-1),
+    }
+}
+
+impl Server {
+    /// Asserts that `sql` is refused to `token`'s caller with 403 PERMISSION_DENIED.
+    pub async fn assert_denied(&self, token: &str, sql: &str) {
+        let (status, code, message) = self.err(token, sql).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (403, "PERMISSION_DENIED"),
+            "{sql}: {message}"
+        );
+    }
+}
