@@ -168,7 +168,7 @@ async fn findings_are_raised_once_resolved_kept_and_raised_again() {
     // Disabling a rule resolves its open findings at the next pass.
     let mut settings = AdvisorSettings::default();
     settings.disabled_rules.insert("big_tables".into());
-    let disabled = Advisor::open(store, settings).unwrap_or_else(|e| panic!("{e}"));
+    let disabled = Advisor::open(store.clone(), settings).unwrap_or_else(|e| panic!("{e}"));
     disabled
         .run(&registry, &snapshot(&[("a", 99)]))
         .await
@@ -180,6 +180,8 @@ async fn findings_are_raised_once_resolved_kept_and_raised_again() {
             .filter(|a| a.rule == "big_tables")
             .all(|a| a.resolved_at.is_some())
     );
+    // Writers stopped before the process exits (RocksDB aborts on a DB torn down under them).
+    store.shutdown();
 }
 
 #[tokio::test]
@@ -193,7 +195,8 @@ async fn thresholds_come_from_the_settings_and_history_is_bounded() {
         .rules
         .insert("big_tables".into(), RuleSettings::new().with("max", 1000.0));
     settings.disabled_rules.insert("faulty".into());
-    let advisor = Advisor::open(store(dir.path()), settings).unwrap_or_else(|e| panic!("{e}"));
+    let store = store(dir.path());
+    let advisor = Advisor::open(store.clone(), settings).unwrap_or_else(|e| panic!("{e}"));
     let registry = registry();
     let r = advisor
         .run(&registry, &snapshot(&[("a", 50)]))
@@ -214,4 +217,5 @@ async fn thresholds_come_from_the_settings_and_history_is_bounded() {
         .unwrap_or_default();
     let kept: Vec<String> = advisor.all().into_iter().map(|a| a.object).collect();
     assert_eq!(kept, vec!["app.t3".to_string(), "app.t4".to_string()]);
+    store.shutdown();
 }
