@@ -76,12 +76,12 @@ async fn serve() {
             "root has no password: set KALAMDB_ROOT_PASSWORD or POST /v1/api/auth/setup from this machine"
         );
     }
-    spawn_stream_eviction(engine.clone(), config.storage.stream_eviction_interval_secs);
     if config.advisor.enabled {
         spawn_advisor(engine.clone(), config.advisor.interval_secs);
     }
     spawn_audit_pruning(engine.clone(), config.logging.audit_retention_days);
     spawn_flush_policies(engine.clone());
+    spawn_flow_schedules(engine.clone());
     let state = http::AppState::new(engine.clone(), config);
     let app = http::router(state);
     tracing::info!("KalamDB server listening on http://{local}");
@@ -120,11 +120,22 @@ fn spawn_flush_policies(engine: Arc<kalamdb_core::Engine>) {
     });
 }
 
-/// Finished job records `system.jobs` keeps at most.
-const JOBS_KEPT: usize = 10_000;
+/// Runs the KFlows whose schedule came due, every second. A long run (a backup) delays the
+/// next check, never overlaps itself.
+fn spawn_flow_schedules(engine: Arc<kalamdb_core::Engine>) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(1));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            engine.tick_flows(kalamdb_core::engine::now_micros()).await;
+        }
+    });
+}
 
-/// Deletes audit records and finished job records older than `days` once an hour, and finished
-/// job records beyond the newest [`JOBS_KEPT`] (0 days: keeps them all).
+/// Deletes audit records older than `days` once an hour (0 days: keeps them all). Finished
+/// jobs are pruned by the built-in flow `system.job_history_cleanup`, STREAM rows evicted by
+/// `system.stream_ttl_eviction` (both run by [`spawn_flow_schedules`]).
 fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
     if days == 0 {
         return;
@@ -138,12 +149,6 @@ fn spawn_audit_pruning(engine: Arc<kalamdb_core::Engine>, days: u64) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("pruned {n} audit record(s) older than {days} day(s)"),
                 Err(e) => tracing::warn!("audit pruning failed: {e}"),
-            }
-            // Finished jobs: the same age, and at most JOBS_KEPT records.
-            match engine.jobs.prune(cutoff * 1000, JOBS_KEPT).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!("pruned {n} finished job record(s)"),
-                Err(e) => tracing::warn!("job pruning failed: {e}"),
             }
         }
     });
@@ -166,23 +171,6 @@ fn spawn_advisor(engine: Arc<kalamdb_core::Engine>, every_secs: u64) {
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!("advisor pass failed: {e}"),
-            }
-        }
-    });
-}
-
-/// Deletes expired STREAM rows every `every_secs` seconds.
-fn spawn_stream_eviction(engine: Arc<kalamdb_core::Engine>, every_secs: u64) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
-        ticker.tick().await;
-        loop {
-            ticker.tick().await;
-            let now = chrono::Utc::now().timestamp_millis();
-            match engine.jobs.evict_expired_stream_rows(now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!("evicted {n} expired STREAM row(s)"),
-                Err(e) => tracing::warn!("STREAM eviction failed: {e}"),
             }
         }
     });

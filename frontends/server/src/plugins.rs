@@ -22,6 +22,8 @@ pub const BUNDLED: &[(&str, Register)] = &[
     ("storage-s3", kalamdb_storage_s3::register),
     #[cfg(feature = "optimizer-rules")]
     ("optimizer-rules", kalamdb_optimizer_rules::register),
+    #[cfg(feature = "flow-actions")]
+    ("flow-actions", kalamdb_flow_actions::register),
 ];
 
 pub fn registry() -> Result<Registry> {
@@ -48,7 +50,8 @@ pub fn registry() -> Result<Registry> {
     feature = "serde-msgpack",
     feature = "storage-fs",
     feature = "storage-s3",
-    feature = "optimizer-rules"
+    feature = "optimizer-rules",
+    feature = "flow-actions"
 ))]
 mod tests {
     use super::*;
@@ -73,6 +76,8 @@ mod tests {
                 (PluginKind::AdvisorRule, "scan_heavy_query".to_string()),
                 (PluginKind::AdvisorRule, "shared_table_per_user".to_string()),
                 (PluginKind::AdvisorRule, "unflushed_hot_growth".to_string()),
+                (PluginKind::FlowAction, "compact".to_string()),
+                (PluginKind::FlowAction, "sql".to_string()),
             ]
         );
         let inventory: Vec<&str> = kalamdb_core::inventory::iter::<PluginDescriptor>
@@ -92,13 +97,14 @@ mod tests {
         assert!(kalamdb_storage_fs::register(&mut registry).is_err());
         assert!(kalamdb_storage_s3::register(&mut registry).is_err());
         assert!(kalamdb_optimizer_rules::register(&mut registry).is_err());
+        assert!(kalamdb_flow_actions::register(&mut registry).is_err());
     }
 
     #[test]
     fn bundled_plugins_are_listed_with_their_crate_and_version() {
         let registry = registry().expect("registry");
         let plugins = registry.plugins();
-        assert_eq!(plugins.len(), 10);
+        assert_eq!(plugins.len(), 12);
         for p in &plugins {
             assert_eq!(
                 p.origin,

@@ -18,4 +18,4 @@ pub mod session;
 
 pub use error::{KalamError, Result};
 pub use ids::now_micros;
-pub use session::Session;
+pub use session::{CommitSlot, Session};

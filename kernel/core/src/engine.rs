@@ -75,6 +75,8 @@ pub struct EngineConfig {
     pub query_shapes_per_user: usize,
     /// The advisor's loop, rules and thresholds.
     pub advisor: kalamdb_advisor::AdvisorSettings,
+    /// How flows retry and when they are disabled.
+    pub flows: crate::flows::FlowSettings,
 }
 
 impl Default for EngineConfig {
@@ -101,6 +103,7 @@ impl Default for EngineConfig {
             query_shapes: DEFAULT_QUERY_SHAPES,
             query_shapes_per_user: DEFAULT_QUERY_SHAPES_PER_USER,
             advisor: kalamdb_advisor::AdvisorSettings::default(),
+            flows: crate::flows::FlowSettings::default(),
         }
     }
 }
@@ -153,6 +156,8 @@ pub struct Engine {
     pub shapes: Arc<crate::exec::shapes::QueryShapes>,
     /// The advisor and its findings (`system.advice`).
     pub advisor: Arc<kalamdb_advisor::Advisor>,
+    /// KFlows (`system.flows`) and the taps writes carry for them.
+    pub flows: Arc<crate::flows::Flows>,
     /// The components system views and DataFusion catalogs read.
     sources: crate::exec::system_tables::SystemSources,
     /// DataFusion sessions by caller (the cache `session`, see `session_state`).
@@ -397,6 +402,11 @@ impl Engine {
             store.clone(),
             config.advisor.clone(),
         )?);
+        let flows = Arc::new(crate::flows::Flows::load(
+            &store,
+            &catalog,
+            config.flows.clone(),
+        )?);
         let live = Arc::new(crate::live::LiveManager::new(feed));
         tokio::spawn(crate::live::run_dispatcher(
             live.clone(),
@@ -411,6 +421,7 @@ impl Engine {
             cold: cold.clone(),
             shapes: shapes.clone(),
             advisor: advisor.clone(),
+            flows: flows.clone(),
             flush_by_default: config.default_flush_policy.is_some(),
         };
         let base_state = Self::base_state(&sources, config.limits.query_memory_bytes)?;
@@ -437,12 +448,15 @@ impl Engine {
             stats: EngineStats::default(),
             shapes,
             advisor,
+            flows,
             sources,
             sessions,
             _lock: lock,
         });
         engine.bootstrap().await?;
         engine.jobs.recover().await?;
+        engine.ensure_builtin_flows().await?;
+        engine.spawn_flow_runner();
         if engine.store.counters().recounted() {
             // The hot counters were rebuilt at open; the cold ones come from each manifest.
             let cold = engine.cold.clone();

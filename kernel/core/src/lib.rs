@@ -15,10 +15,12 @@
 //! - [`auth`]: passwords, HS256 tokens, login lockout and first-run setup.
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`flow_host`]: the engine's side of the flow-action contract.
+//! - [`flows`]: KFlows: definitions, the trigger loop, schedules and their statements.
 
 pub mod engine;
 pub mod exec;
 pub mod flow_host;
+pub mod flows;
 pub mod live;
 pub mod plugin;
 pub mod value;

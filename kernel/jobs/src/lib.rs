@@ -30,6 +30,8 @@ pub enum JobKind {
     Flush,
     Compact,
     Cleanup,
+    /// One run of a KFlow: a batch of trigger firings, a schedule or `RUN FLOW`.
+    Flow,
 }
 
 impl JobKind {
@@ -38,6 +40,7 @@ impl JobKind {
             JobKind::Flush => "FL",
             JobKind::Compact => "CO",
             JobKind::Cleanup => "CL",
+            JobKind::Flow => "FW",
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl JobKind {
             JobKind::Flush => "flush",
             JobKind::Compact => "compact",
             JobKind::Cleanup => "cleanup",
+            JobKind::Flow => "flow",
         }
     }
 }
@@ -97,6 +101,9 @@ pub struct JobRecord {
     /// A cleanup job's dropped table: what a restart needs to finish the DROP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropped: Option<kalamdb_catalog::model::TableDef>,
+    /// A flow job's flow, `ns.name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
 }
 
 /// Every job record in a store, oldest first.
@@ -159,7 +166,8 @@ impl JobRunner {
         }
     }
 
-    async fn put_job(&self, job: &JobRecord) -> Result<()> {
+    /// Writes a job record (flow runs record themselves through this).
+    pub async fn put_job(&self, job: &JobRecord) -> Result<()> {
         let bytes = encode(self.store.codec().as_ref(), job)?;
         self.store
             .submit_raw(vec![RawOp {
@@ -228,6 +236,7 @@ impl JobRunner {
             started_at: Some(now_micros()),
             finished_at: None,
             dropped: None,
+            flow: None,
         };
         if let Err(e) = self.put_job(&job).await {
             self.active.lock().remove(&key);
@@ -256,9 +265,10 @@ impl JobRunner {
                     .compact_table(&table, min_segments)
                     .await
                     .map(|n| format!("Compacted {n} folder(s)")),
-                JobKind::Cleanup => Err(KalamError::Internal(
-                    "cleanup jobs run inside DROP TABLE".into(),
-                )),
+                JobKind::Cleanup | JobKind::Flow => Err(KalamError::Internal(format!(
+                    "{} jobs are not started by the job runner",
+                    kind.as_str()
+                ))),
             };
             match result {
                 Ok(message) => {
@@ -376,6 +386,7 @@ impl JobRunner {
             started_at: Some(now_micros()),
             finished_at: None,
             dropped: Some(def.clone()),
+            flow: None,
         };
         self.put_job(&job).await?;
         kalamdb_base::failpoint::abort_at("drop.after_job");

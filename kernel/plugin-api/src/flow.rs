@@ -77,6 +77,17 @@ pub trait FlowHost: Send + Sync {
     /// Runs one SQL statement as `user` with that user's permissions; returns rows affected.
     fn execute_sql<'a>(&'a self, user: &'a UserId, sql: &'a str) -> BoxFuture<'a, Result<u64>>;
 
+    /// Runs one statement as `user` with `NEW.col` / `OLD.col` bound from the row a
+    /// [`FlowTrigger::Change`] fired on, as parameters (a value never becomes SQL text). For a
+    /// trigger flow on a USER table, the host runs it in the partition of the row's owner and
+    /// commits the flow's cursor with the statement's write.
+    fn execute_for_row<'a>(
+        &'a self,
+        user: &'a UserId,
+        sql: &'a str,
+        trigger: &'a FlowTrigger,
+    ) -> BoxFuture<'a, Result<u64>>;
+
     /// A live backend for a storage in `system.storages`.
     fn storage(&self, storage_id: &str) -> Result<Arc<dyn StorageBackend>>;
 

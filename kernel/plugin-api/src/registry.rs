@@ -265,6 +265,11 @@ impl Registry {
 
     pub fn register_flow_action(&mut self, action: Arc<dyn FlowAction>) -> Result<()> {
         let name = action.name().to_string();
+        if name.starts_with("kernel.") {
+            return Err(PluginError::InvalidConfig(format!(
+                "flow action '{name}': names starting with 'kernel.' are the kernel's built-in flows"
+            )));
+        }
         Self::insert(
             PluginKind::FlowAction,
             &mut self.actions,

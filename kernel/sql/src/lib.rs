@@ -10,8 +10,10 @@
 //! - [`model`]: the catalog values statements carry (defaults, access levels, storage modes).
 //! - [`types`]: SQL type names to column types.
 //! - [`syntax_error`]: sqlparser errors in PostgreSQL's words.
+//! - [`bind`]: `NEW.col` / `OLD.col` of a flow bound as parameters.
 //! - [`error`]: `SqlError`.
 
+pub mod bind;
 pub mod error;
 pub mod guard;
 pub mod model;

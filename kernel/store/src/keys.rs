@@ -24,6 +24,10 @@ pub const CF_AUDIT: &str = "system.audit_log";
 pub const CF_STATS: &str = "system.stats";
 /// The advisor's findings.
 pub const CF_ADVICE: &str = "system.advice";
+/// KFlow definitions and run state.
+pub const CF_FLOWS: &str = "system.flows";
+/// The durable queue of row changes waiting for trigger flows (see `flowq`).
+pub const CF_FLOW_EVENTS: &str = "system.flow_events";
 
 /// System column families every store has.
 pub const SYSTEM_CFS: &[&str] = &[
@@ -36,6 +40,8 @@ pub const SYSTEM_CFS: &[&str] = &[
     CF_AUDIT,
     CF_STATS,
     CF_ADVICE,
+    CF_FLOWS,
+    CF_FLOW_EVENTS,
 ];
 
 pub fn user_table_cf(shard: ShardId, table: &TableId) -> String {

@@ -8,6 +8,8 @@
 //! - [`seq`]: the `_seq` snowflake generator.
 //! - [`counters`]: per-partition row and byte counters the writers keep (statistics).
 //! - [`feed`]: the change feed the writers publish each commit to (live queries subscribe to it).
+//! - [`flowq`]: the durable queue of committed changes for trigger flows, written in the same
+//!   WriteBatch as the rows.
 //! - [`error`]: `StoreError`.
 //!
 //! This crate knows RocksDB and the codec contract, nothing of SQL, DataFusion or the catalog:
@@ -16,6 +18,7 @@
 pub mod counters;
 pub mod error;
 pub mod feed;
+pub mod flowq;
 pub mod keys;
 pub mod seq;
 pub mod writer;
@@ -413,6 +416,26 @@ impl HotStore {
         self.for_each_prefix(cf, prefix, |key, value| {
             out.push((key.to_vec(), value.to_vec()));
             Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// The oldest `limit` changes queued for a trigger flow, in commit order per shard. An
+    /// entry the codec cannot read is returned as its error, so the flow can report it.
+    #[allow(clippy::type_complexity)]
+    pub fn queued_flow_events(
+        &self,
+        flow: u64,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Result<flowq::QueuedEvent>)>> {
+        let mut out = Vec::new();
+        let prefix = flowq::flow_prefix(flow);
+        self.for_each_prefix(keys::CF_FLOW_EVENTS, &prefix, |key, value| {
+            out.push((
+                key.to_vec(),
+                flowq::QueuedEvent::decode(self.codec.as_ref(), value),
+            ));
+            Ok(out.len() < limit)
         })?;
         Ok(out)
     }

@@ -12,6 +12,7 @@ use super::seq::SeqGenerator;
 use super::{Db, StoreOptions, WriterId};
 use crate::error::{Result, StoreError};
 use crate::feed::{ChangeEvent, ChangeFeed, ChangeKind, ChangeMeta};
+use crate::flowq::{EventKind, FlowTap, QueuedEvent};
 use crossbeam_channel::{Receiver, Sender};
 use kalamdb_plugin_api::{Codec, decode_row, encode_row};
 use kalamdb_plugin_api::{StoredRow, Value};
@@ -61,6 +62,12 @@ pub struct TableWrite {
     pub ops: Vec<RowOp>,
     /// Table and partition for change events; `None` writes publish nothing.
     pub meta: Option<ChangeMeta>,
+    /// Trigger flows on this table: each written row they take is queued for them in the
+    /// same WriteBatch (see `flowq`).
+    pub taps: Vec<FlowTap>,
+    /// Raw operations committed with the rows, all or nothing (a flow's queue entry removed
+    /// together with its action's write). Ignored when the command fails.
+    pub commit_with: Vec<RawOp>,
 }
 
 /// What a command did: the versions written and, per written row, the version it replaced.
@@ -625,6 +632,10 @@ impl ShardWorker {
             outcome.replaced.push(existing);
             outcome.modes.push(op.mode);
         }
+        // Everything that can fail is done before the batch is touched: a refused command
+        // leaves nothing of itself in the group.
+        let events = self.flow_events(write, &outcome)?;
+        let extra = self.raw_handles(&write.commit_with)?;
         for (key, bytes, live) in staged {
             let len = key.len() + bytes.len();
             batch.put_cf(&handle, &key, &bytes);
@@ -634,7 +645,83 @@ impl ShardWorker {
             own.add(part, sums.0, sums.1, sums.2);
         }
         deltas.merge(own);
+        if let Some((handle, events)) = events {
+            for (key, bytes) in events {
+                batch.put_cf(&handle, key, bytes);
+            }
+        }
+        for (handle, op) in extra.into_iter().zip(write.commit_with.iter()) {
+            match &op.value {
+                Some(value) => batch.put_cf(&handle, &op.key, value),
+                None => batch.delete_cf(&handle, &op.key),
+            }
+        }
         Ok(outcome)
+    }
+
+    /// The column family of each raw operation; an error names a missing one.
+    fn raw_handles(&self, ops: &[RawOp]) -> Result<Vec<Arc<rocksdb::BoundColumnFamily<'_>>>> {
+        ops.iter()
+            .map(|op| {
+                self.db
+                    .cf_handle(&op.cf)
+                    .ok_or_else(|| StoreError::Internal(format!("column family {} missing", op.cf)))
+            })
+            .collect()
+    }
+
+    /// The queue entries of a command's written rows: one per row and trigger flow that takes
+    /// its kind of change.
+    #[allow(clippy::type_complexity)]
+    fn flow_events(
+        &self,
+        write: &TableWrite,
+        outcome: &WriteOutcome,
+    ) -> Result<Option<(Arc<rocksdb::BoundColumnFamily<'_>>, Vec<(Vec<u8>, Vec<u8>)>)>> {
+        if write.taps.is_empty() || outcome.written.is_empty() {
+            return Ok(None);
+        }
+        let handle = self
+            .db
+            .cf_handle(super::keys::CF_FLOW_EVENTS)
+            .ok_or_else(|| {
+                StoreError::Internal("column family system.flow_events missing".into())
+            })?;
+        let user = write
+            .meta
+            .as_ref()
+            .and_then(|m| m.user.as_ref())
+            .map(|u| u.as_str().to_string());
+        let mut puts = Vec::new();
+        for ((row, old), mode) in outcome
+            .written
+            .iter()
+            .zip(outcome.replaced.iter())
+            .zip(outcome.modes.iter())
+        {
+            let kind = EventKind::of(*mode);
+            let event = QueuedEvent {
+                kind,
+                user: user.clone(),
+                seq: row.seq,
+                new: (kind != EventKind::Delete).then(|| row.clone()),
+                old: old.clone(),
+            };
+            let mut bytes = None;
+            for tap in write
+                .taps
+                .iter()
+                .filter(|t| t.takes(*mode, user.as_deref()))
+            {
+                if bytes.is_none() {
+                    bytes = Some(event.encode(self.codec.as_ref())?);
+                }
+                if let Some(b) = &bytes {
+                    puts.push((crate::flowq::event_key(tap.flow, row.seq), b.clone()));
+                }
+            }
+        }
+        Ok(Some((handle, puts)))
     }
 
     fn stage_evict(

@@ -128,6 +128,8 @@ async fn counters_equal_what_rocksdb_holds_under_concurrent_writes_and_evictions
                         prior: None,
                     }],
                     meta: None,
+                    taps: Vec::new(),
+                    commit_with: Vec::new(),
                 };
                 // A duplicate insert is refused; an update of a missing row is skipped.
                 let _ = store.submit(writer, write).await;

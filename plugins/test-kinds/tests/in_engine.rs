@@ -184,7 +184,7 @@ async fn each_kind_plugs_into_a_real_engine() {
     )
     .await;
     let action = engine.registry.flow_action("test_sql").expect("action");
-    let host = EngineFlowHost::new(engine.clone());
+    let host = EngineFlowHost::new(&engine);
     let new_row: BTreeMap<String, Value> = [
         ("id".to_string(), Value::Int(7)),
         ("v".to_string(), Value::Text("it's".into())),

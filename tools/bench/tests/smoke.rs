@@ -34,9 +34,12 @@ const SCENARIOS: &[&str] = &[
     "user_lookup_3_users",
     "user_lookup_6_users",
     "user_lookup_12_users",
+    "insert_without_trigger",
+    "insert_with_trigger",
+    "trigger_lag",
 ];
 /// Scenarios without a PostgreSQL equivalent.
-const NO_BASELINE: &[&str] = &["fanout_1k"];
+const NO_BASELINE: &[&str] = &["fanout_1k", "trigger_lag"];
 
 /// A PostgreSQL cluster started by `pg-cluster.sh`, stopped on drop.
 struct Pg {

@@ -384,6 +384,8 @@ async fn rocksdb_put(args: &Args) {
                         prior: None,
                     }],
                     meta: None,
+                    taps: Vec::new(),
+                    commit_with: Vec::new(),
                 };
                 let began = Instant::now();
                 store.submit(WriterId::Shared, write).await?;

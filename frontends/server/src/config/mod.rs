@@ -17,6 +17,7 @@ pub struct ServerConfig {
     pub query: QuerySection,
     pub stats: StatsSection,
     pub advisor: AdvisorSection,
+    pub flows: FlowsSection,
     pub logging: LoggingSection,
 }
 
@@ -156,6 +157,11 @@ impl ServerConfig {
         if self.advisor.interval_secs == 0 {
             return Err("advisor.interval_secs must be at least 1 (set advisor.enabled = false to stop the background advisor)".into());
         }
+        if self.flows.max_consecutive_failures == 0 || self.flows.batch_size == 0 {
+            return Err(
+                "flows.max_consecutive_failures and flows.batch_size must be at least 1".into(),
+            );
+        }
         if self.logging.max_files == 0 {
             return Err("logging.max_files must be at least 1".into());
         }
@@ -203,6 +209,15 @@ impl ServerConfig {
             query_shapes: self.stats.query_shapes,
             query_shapes_per_user: self.stats.query_shapes_per_user,
             advisor: self.advisor_settings(),
+            flows: kalamdb_core::flows::FlowSettings {
+                max_failures: self.flows.max_consecutive_failures,
+                retry_base_ms: self.flows.retry_base_ms,
+                retry_max_ms: self.flows.retry_max_ms.max(self.flows.retry_base_ms),
+                batch: self.flows.batch_size,
+                stream_eviction_secs: self.storage.stream_eviction_interval_secs,
+                job_history_days: self.logging.audit_retention_days,
+                jobs_kept: kalamdb_core::flows::FlowSettings::default().jobs_kept,
+            },
         }
     }
 

@@ -48,7 +48,8 @@ pub struct StorageSection {
     pub codec: String,
     /// fsync the WAL at every commit (`KALAMDB_SYNC_WRITES`).
     pub sync_writes: bool,
-    /// Seconds between STREAM eviction passes (`KALAMDB_STREAM_EVICTION_SECS`).
+    /// First schedule of the built-in flow `system.stream_ttl_eviction`, in seconds
+    /// (`KALAMDB_STREAM_EVICTION_SECS`); `ALTER FLOW` changes it afterwards.
     pub stream_eviction_interval_secs: u64,
     /// A cold folder with more Parquet files than this gets a compaction job after a flush
     /// (`KALAMDB_COMPACTION_THRESHOLD`).
@@ -162,6 +163,31 @@ impl Default for AdvisorSection {
             disabled_rules: Vec::new(),
             keep_resolved: kalamdb_core::advisor::DEFAULT_KEEP_RESOLVED,
             rules: Default::default(),
+        }
+    }
+}
+
+/// `[flows]`: how KFlows retry a failing action and when they give up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlowsSection {
+    /// A flow whose action fails this many times in a row is disabled.
+    pub max_consecutive_failures: u32,
+    /// Milliseconds before the first retry; doubled per failure up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Changes one run of a trigger flow handles at most.
+    pub batch_size: usize,
+}
+
+impl Default for FlowsSection {
+    fn default() -> Self {
+        let d = kalamdb_core::flows::FlowSettings::default();
+        Self {
+            max_consecutive_failures: d.max_failures,
+            retry_base_ms: d.retry_base_ms,
+            retry_max_ms: d.retry_max_ms,
+            batch_size: d.batch,
         }
     }
 }

@@ -122,6 +122,7 @@ impl Engine {
             self.remove_table(&table.def).await?;
         }
         self.catalog.delete_namespace(&name).await?;
+        self.drop_flows_where(|def| def.namespace == name).await?;
         Ok(message_result(
             format!("Namespace '{name}' dropped successfully"),
             0,
@@ -357,8 +358,11 @@ impl Engine {
 
     /// Removes a table from the catalog, then its hot data and cold files (a cleanup job that
     /// a restart finishes).
+    /// Drops the table and the flows it fires (as PostgreSQL drops a table's triggers).
     async fn remove_table(&self, def: &TableDef) -> Result<kalamdb_types::JobId> {
-        self.jobs.drop_table(def).await
+        let job = self.jobs.drop_table(def).await?;
+        self.drop_flows_where(|flow| flow.fires_on(&def.id)).await?;
+        Ok(job)
     }
 
     pub(crate) async fn drop_table(

@@ -438,7 +438,16 @@ impl Engine {
             return Ok(WriteOutcome::default());
         }
         let (writer, cf) = self.route(entry, &session.user);
-        self.store
+        let taps = self.flows.taps_for(&entry.def.id);
+        let queues = !taps.is_empty();
+        let commit_with = session
+            .commit_with
+            .as_ref()
+            .map(|slot| slot.take())
+            .unwrap_or_default();
+        let carried = commit_with.clone();
+        let outcome = self
+            .store
             .submit(
                 writer,
                 TableWrite {
@@ -457,10 +466,21 @@ impl Engine {
                             _ => None,
                         },
                     }),
+                    taps,
+                    commit_with,
                 },
             )
-            .await
-            .map_err(Into::into)
+            .await;
+        match &outcome {
+            Ok(_) if queues => self.flows.wake.notify_one(),
+            Ok(_) => {}
+            Err(_) => {
+                if let Some(slot) = &session.commit_with {
+                    slot.restore(carried);
+                }
+            }
+        }
+        outcome.map_err(Into::into)
     }
 
     fn target_table(table: &ast::TableWithJoins) -> Result<(&ObjectName, String)> {

@@ -59,6 +59,7 @@ impl Engine {
             namespace: session.namespace.clone(),
             client_ip: session.client_ip.clone(),
             impersonated_by: Some(session.user.clone()),
+            commit_with: None,
         };
         let mut result = Box::pin(self.execute_unaudited(&mut inner, statement, params)).await?;
         result.as_user = Some(target.user_id.to_string());

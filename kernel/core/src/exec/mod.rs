@@ -272,6 +272,13 @@ impl Engine {
             Statement::ShowStats { table } => self.show_stats(session, table),
             Statement::ShowAdvice => self.show_advice(session),
             Statement::RunAdvisor => self.run_advisor_statement(session).await,
+            Statement::CreateFlow(spec) => self.create_flow(session, *spec).await,
+            Statement::AlterFlow { flow, change } => self.alter_flow(session, flow, change).await,
+            Statement::DropFlow { flow, if_exists } => {
+                self.drop_flow(session, flow, if_exists).await
+            }
+            Statement::ShowFlows => self.show_flows(session),
+            Statement::RunFlow { flow } => self.run_flow_statement(session, flow).await,
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
             Statement::StorageFlushTable { table } => {
                 self.job_statement(session, JobKind::Flush, Some(table), None)

@@ -31,6 +31,7 @@ pub enum SystemTable {
     Caches,
     Stats,
     Advice,
+    Flows,
 }
 
 /// What the system views are built from.
@@ -43,12 +44,13 @@ pub struct SystemSources {
     pub cold: Arc<crate::cold::ColdStore>,
     pub shapes: Arc<super::shapes::QueryShapes>,
     pub advisor: Arc<kalamdb_advisor::Advisor>,
+    pub flows: Arc<crate::flows::Flows>,
     /// `storage.default_flush_policy` is set: tables without their own policy flush by it.
     pub flush_by_default: bool,
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 12] = [
+    pub const ALL: [SystemTable; 13] = [
         SystemTable::AuditLog,
         SystemTable::Jobs,
         SystemTable::Namespaces,
@@ -61,6 +63,7 @@ impl SystemTable {
         SystemTable::Caches,
         SystemTable::Stats,
         SystemTable::Advice,
+        SystemTable::Flows,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +80,7 @@ impl SystemTable {
             SystemTable::Caches => "caches",
             SystemTable::Stats => "stats",
             SystemTable::Advice => "advice",
+            SystemTable::Flows => "flows",
         }
     }
 
@@ -191,6 +195,7 @@ pub fn build(table: SystemTable, sources: &SystemSources) -> Result<RecordBatch>
         SystemTable::Caches => caches_view(&sources.registry),
         SystemTable::Stats => super::stats::stats_view(sources, None, None),
         SystemTable::Advice => super::stats::advice_view(sources, None),
+        SystemTable::Flows => crate::flows::flows_view(&sources.flows.all()),
         SystemTable::Jobs => {
             let all = crate::jobs::all_jobs(&sources.store)?;
             ViewBuilder::default()
@@ -229,6 +234,7 @@ pub fn build(table: SystemTable, sources: &SystemSources) -> Result<RecordBatch>
                 )
                 .timestamp("started_at", all.iter().map(|j| j.started_at).collect())
                 .timestamp("finished_at", all.iter().map(|j| j.finished_at).collect())
+                .text("flow_name", all.iter().map(|j| j.flow.clone()).collect())
                 .finish()
         }
         SystemTable::AuditLog => {

@@ -91,17 +91,29 @@ pub async fn engine_with_faults(
     dir: &std::path::Path,
     faults: Option<faulty::Faults>,
 ) -> Arc<Engine> {
+    engine_configured(dir, faults, |_| {}).await
+}
+
+/// [`engine_with_faults`] with settings changed by `configure`.
+pub async fn engine_configured(
+    dir: &std::path::Path,
+    faults: Option<faulty::Faults>,
+    configure: impl FnOnce(&mut EngineConfig),
+) -> Arc<Engine> {
     let mut registry = Registry::new();
     registry.register_codec(Arc::new(TestJson)).expect("codec");
     registry
         .register_storage(Arc::new(TestFs { faults }))
         .expect("storage");
+    kalamdb_flow_actions::register(&mut registry).expect("flow actions");
     let config = EngineConfig {
         data_dir: dir.to_path_buf(),
         bcrypt_cost: 4,
         root_password: Some("pw".into()),
         ..EngineConfig::default()
     };
+    let mut config = config;
+    configure(&mut config);
     Engine::open(config, registry).await.expect("engine")
 }
 

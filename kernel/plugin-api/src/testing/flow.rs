@@ -27,6 +27,15 @@ impl FlowHost for RecordingHost {
         })
     }
 
+    fn execute_for_row<'a>(
+        &'a self,
+        user: &'a UserId,
+        sql: &'a str,
+        _trigger: &'a FlowTrigger,
+    ) -> BoxFuture<'a, Result<u64>> {
+        self.execute_sql(user, sql)
+    }
+
     fn storage(&self, storage_id: &str) -> Result<Arc<dyn StorageBackend>> {
         Err(PluginError::NotFound(format!(
             "storage '{storage_id}' does not exist in the conformance host"

@@ -4,9 +4,11 @@
 //!
 //! This file holds the token primitives and the dispatch; each statement family's clauses are
 //! parsed in its own file: `table` (CREATE/ALTER TABLE, columns, defaults, WITH options),
-//! `user` (CREATE/ALTER USER), `storage` (CREATE STORAGE), `execute_as` (EXECUTE AS USER).
+//! `user` (CREATE/ALTER USER), `storage` (CREATE STORAGE), `execute_as` (EXECUTE AS USER),
+//! `flow` (CREATE/ALTER FLOW and the actions after `DO`).
 
 mod execute_as;
+mod flow;
 mod storage;
 mod table;
 mod user;
@@ -234,6 +236,9 @@ impl KalamParser<'_> {
             if self.word("STORAGE") {
                 return self.create_storage().map(Some);
             }
+            if self.word("FLOW") {
+                return self.create_flow().map(Some);
+            }
             if self.words(&["USER", "TABLE"]) {
                 return self.create_table(Some(TableType::User)).map(Some);
             }
@@ -271,6 +276,11 @@ impl KalamParser<'_> {
                 let if_exists = self.if_exists();
                 let user = UserId::new(self.name_or_string()?);
                 return Ok(Some(Statement::DropUser { user, if_exists }));
+            }
+            if self.word("FLOW") {
+                let if_exists = self.if_exists();
+                let flow = self.flow_ref()?;
+                return Ok(Some(Statement::DropFlow { flow, if_exists }));
             }
             if self.word("STORAGE") {
                 let if_exists = self.if_exists();
@@ -341,6 +351,13 @@ impl KalamParser<'_> {
             };
             return Ok(Some(Statement::ClearCache { name }));
         }
+        if self.words(&["ALTER", "FLOW"]) {
+            return self.alter_flow().map(Some);
+        }
+        if self.words(&["RUN", "FLOW"]) {
+            let flow = self.flow_ref()?;
+            return Ok(Some(Statement::RunFlow { flow }));
+        }
         if self.words(&["RUN", "ADVISOR"]) {
             return Ok(Some(Statement::RunAdvisor));
         }
@@ -394,6 +411,9 @@ impl KalamParser<'_> {
             }
             if self.word("ADVICE") {
                 return Ok(Some(Statement::ShowAdvice));
+            }
+            if self.word("FLOWS") {
+                return Ok(Some(Statement::ShowFlows));
             }
             if self.word("TABLES") {
                 let namespace = if self.word("IN") || self.word("FROM") {

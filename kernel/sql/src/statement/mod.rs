@@ -1,12 +1,14 @@
 //! Typed statements. Every front end executes these through the one `execute` path. The
 //! [`Statement`] enum is here; the payloads of each statement family are in their own file:
 //! [`table`] (CREATE/ALTER TABLE), [`user`] (CREATE/ALTER USER), [`storage`] (CREATE/ALTER
-//! STORAGE).
+//! STORAGE), [`flow`] (KFlows).
 
+pub mod flow;
 pub mod storage;
 pub mod table;
 pub mod user;
 
+pub use flow::{ChangeKinds, CreateFlow, FlowActionSpec, FlowChange, FlowRef, FlowTriggerSpec};
 pub use storage::{StorageChange, StorageSpec};
 pub use table::{ColumnSpec, CreateTable, TableChange, TableOptionsSpec};
 pub use user::{CreateUser, UserChange};
@@ -105,6 +107,21 @@ pub enum Statement {
     ShowAdvice,
     /// `RUN ADVISOR`: one advisor pass now (dba and system).
     RunAdvisor,
+    CreateFlow(Box<CreateFlow>),
+    AlterFlow {
+        flow: FlowRef,
+        change: FlowChange,
+    },
+    DropFlow {
+        flow: FlowRef,
+        if_exists: bool,
+    },
+    /// `SHOW FLOWS`: every flow (admins) or the caller's own.
+    ShowFlows,
+    /// `RUN FLOW name`: one run now, whatever its trigger.
+    RunFlow {
+        flow: FlowRef,
+    },
     StorageCheck {
         storage_id: StorageId,
     },

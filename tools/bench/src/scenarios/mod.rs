@@ -5,11 +5,13 @@
 //! - [`live`]: subscribe + snapshot, change delivery latency, fan-out.
 //! - [`rate`]: insert throughput as 1, 2, 4, 8, 16 users write at once.
 //! - [`users`]: one user's key lookup as 100, 10k and 100k users have rows in the table.
+//! - [`flows`]: INSERT into a table with a trigger flow, and the trigger's lag.
 //!
 //! Each group creates its own tables in the run's namespace (and the same-named PostgreSQL
 //! schema), measures KalamDB, then the PostgreSQL equivalent when a baseline is configured.
 
 pub mod cold;
+pub mod flows;
 pub mod live;
 pub mod rate;
 pub mod reads;
@@ -176,6 +178,11 @@ pub const GROUPS: &[(&str, &str)] = &[
         "user_lookup",
         "one user's key lookup with 100, 10k and 100k users having rows",
     ),
+    (
+        "insert_with_trigger",
+        "single-row INSERT into a SHARED table with and without one trigger flow",
+    ),
+    ("trigger_lag", "INSERT → the trigger flow's copy written"),
 ];
 
 /// Whether `--filter` (comma-separated substrings) selects the group.
@@ -207,6 +214,11 @@ pub async fn run_group(name: &str, ctx: &Ctx) -> Vec<ScenarioReport> {
         "change_delivery" => vec![live::change_delivery(ctx).await],
         "fanout_1k" => vec![live::fanout(ctx).await],
         "user_lookup" => users::run(ctx).await,
+        "insert_with_trigger" => vec![
+            flows::insert_without_trigger(ctx).await,
+            flows::insert_with_trigger(ctx).await,
+        ],
+        "trigger_lag" => vec![flows::trigger_lag(ctx).await],
         other => {
             let mut r = ScenarioReport::new(other, "unknown scenario");
             r.skip("unknown scenario name");
