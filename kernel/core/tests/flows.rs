@@ -31,6 +31,13 @@ async fn rows(engine: &Engine, session: &mut Session, sql: &str) -> Vec<Vec<Json
     run(engine, session, sql).await.rows.unwrap_or_default()
 }
 
+/// Runs each statement, which must succeed.
+async fn run_all(engine: &Engine, session: &mut Session, sqls: &[&str]) {
+    for sql in sqls {
+        run(engine, session, sql).await;
+    }
+}
+
 async fn error(engine: &Engine, session: &mut Session, sql: &str) -> String {
     match engine.execute_sql(session, sql, Vec::new()).await {
         Ok(r) => panic!("{sql} succeeded: {r:?}"),
@@ -206,28 +213,20 @@ async fn where_filters_and_update_delete_triggers_see_old_and_new() {
         None,
     )
     .await;
-    run(
+    run_all(
         &engine,
         &mut s,
-        "CREATE SHARED TABLE app.big (id BIGINT PRIMARY KEY, total DOUBLE)",
+        &[
+            "CREATE SHARED TABLE app.big (id BIGINT PRIMARY KEY, total DOUBLE)",
+            "CREATE SHARED TABLE app.changes (id BIGINT PRIMARY KEY, was TEXT, now TEXT)",
+            "CREATE SHARED TABLE app.gone (id BIGINT PRIMARY KEY, total DOUBLE)",
+            "CREATE FLOW app.big_orders ON INSERT TO app.orders WHERE NEW.total > 100 DO INSERT INTO app.big (id, total) VALUES (NEW.id, NEW.total)",
+            "CREATE FLOW app.status ON UPDATE TO app.orders WHERE OLD.status <> NEW.status DO INSERT INTO app.changes (id, was, now) VALUES (NEW.id, OLD.status, NEW.status)",
+            "CREATE FLOW app.removed ON DELETE TO app.orders DO INSERT INTO app.gone (id, total) VALUES (OLD.id, OLD.total)",
+            "INSERT INTO app.orders (id, total, status) VALUES (1, 50, 'new'), (2, 150, 'new'), (3, 300, 'new'), (4, 100.5, 'new')",
+        ],
     )
     .await;
-    run(
-        &engine,
-        &mut s,
-        "CREATE SHARED TABLE app.changes (id BIGINT PRIMARY KEY, was TEXT, now TEXT)",
-    )
-    .await;
-    run(
-        &engine,
-        &mut s,
-        "CREATE SHARED TABLE app.gone (id BIGINT PRIMARY KEY, total DOUBLE)",
-    )
-    .await;
-    run(&engine, &mut s, "CREATE FLOW app.big_orders ON INSERT TO app.orders WHERE NEW.total > 100 DO INSERT INTO app.big (id, total) VALUES (NEW.id, NEW.total)").await;
-    run(&engine, &mut s, "CREATE FLOW app.status ON UPDATE TO app.orders WHERE OLD.status <> NEW.status DO INSERT INTO app.changes (id, was, now) VALUES (NEW.id, OLD.status, NEW.status)").await;
-    run(&engine, &mut s, "CREATE FLOW app.removed ON DELETE TO app.orders DO INSERT INTO app.gone (id, total) VALUES (OLD.id, OLD.total)").await;
-    run(&engine, &mut s, "INSERT INTO app.orders (id, total, status) VALUES (1, 50, 'new'), (2, 150, 'new'), (3, 300, 'new'), (4, 100.5, 'new')").await;
     let large = wait_rows(
         &engine,
         &mut s,
@@ -244,16 +243,13 @@ async fn where_filters_and_update_delete_triggers_see_old_and_new() {
             vec![big(4), Json::from(100.5)]
         ]
     );
-    run(
+    run_all(
         &engine,
         &mut s,
-        "UPDATE app.orders SET status = 'paid' WHERE id = 2",
-    )
-    .await;
-    run(
-        &engine,
-        &mut s,
-        "UPDATE app.orders SET total = 301 WHERE id = 3",
+        &[
+            "UPDATE app.orders SET status = 'paid' WHERE id = 2",
+            "UPDATE app.orders SET total = 301 WHERE id = 3",
+        ],
     )
     .await;
     let changes = wait_rows(&engine, &mut s, "SELECT id, was, now FROM app.changes", 1).await;
@@ -359,30 +355,24 @@ async fn a_schedule_flow_runs_when_the_clock_says_and_not_before() {
         None,
     )
     .await;
-    run(
+    run_all(
         &engine,
         &mut s,
-        "CREATE SHARED TABLE app.counter (id BIGINT PRIMARY KEY, n BIGINT)",
+        &[
+            "CREATE SHARED TABLE app.counter (id BIGINT PRIMARY KEY, n BIGINT)",
+            "INSERT INTO app.counter (id, n) VALUES (1, 0)",
+            "CREATE FLOW app.every_minute ON SCHEDULE EVERY 1 MINUTE STARTS '2030-01-01 00:00:00' DO UPDATE app.counter SET n = n + 1 WHERE id = 1",
+        ],
     )
     .await;
-    run(
-        &engine,
-        &mut s,
-        "INSERT INTO app.counter (id, n) VALUES (1, 0)",
-    )
-    .await;
-    run(&engine, &mut s, "CREATE FLOW app.every_minute ON SCHEDULE EVERY 1 MINUTE STARTS '2030-01-01 00:00:00' DO UPDATE app.counter SET n = n + 1 WHERE id = 1").await;
     // The built-in flows would be due in 2030 too.
-    run(
+    run_all(
         &engine,
         &mut s,
-        "ALTER FLOW system.stream_ttl_eviction DISABLE",
-    )
-    .await;
-    run(
-        &engine,
-        &mut s,
-        "ALTER FLOW system.job_history_cleanup DISABLE",
+        &[
+            "ALTER FLOW system.stream_ttl_eviction DISABLE",
+            "ALTER FLOW system.job_history_cleanup DISABLE",
+        ],
     )
     .await;
     let at = |secs: i64| {
@@ -418,8 +408,15 @@ async fn a_schedule_flow_runs_when_the_clock_says_and_not_before() {
         "the next period after the last run"
     );
     // RUN FLOW runs it now, whatever the clock; a disabled flow's schedule does not fire.
-    run(&engine, &mut s, "RUN FLOW app.every_minute").await;
-    run(&engine, &mut s, "ALTER FLOW app.every_minute DISABLE").await;
+    run_all(
+        &engine,
+        &mut s,
+        &[
+            "RUN FLOW app.every_minute",
+            "ALTER FLOW app.every_minute DISABLE",
+        ],
+    )
+    .await;
     assert_eq!(engine.tick_flows(at(100_000)).await, 0);
     assert_eq!(
         rows(&engine, &mut s, "SELECT n FROM app.counter").await,
@@ -443,28 +440,27 @@ async fn a_failing_action_is_retried_then_the_flow_is_disabled_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let engine = impatient(dir.path()).await;
     let mut s = root();
-    run(&engine, &mut s, "CREATE NAMESPACE app").await;
-    run(
+    run_all(
         &engine,
         &mut s,
-        "CREATE SHARED TABLE app.src (id BIGINT PRIMARY KEY)",
-    )
-    .await;
-    run(
-        &engine,
-        &mut s,
-        "CREATE SHARED TABLE app.dst (id BIGINT PRIMARY KEY)",
+        &[
+            "CREATE NAMESPACE app",
+            "CREATE SHARED TABLE app.src (id BIGINT PRIMARY KEY)",
+            "CREATE SHARED TABLE app.dst (id BIGINT PRIMARY KEY)",
+        ],
     )
     .await;
     // Every copy collides with the row already in app.dst.
-    run(&engine, &mut s, "INSERT INTO app.dst (id) VALUES (1)").await;
-    run(
+    run_all(
         &engine,
         &mut s,
-        "CREATE FLOW app.copy ON INSERT TO app.src DO INSERT INTO app.dst (id) VALUES (NEW.id)",
+        &[
+            "INSERT INTO app.dst (id) VALUES (1)",
+            "CREATE FLOW app.copy ON INSERT TO app.src DO INSERT INTO app.dst (id) VALUES (NEW.id)",
+            "INSERT INTO app.src (id) VALUES (1)",
+        ],
     )
     .await;
-    run(&engine, &mut s, "INSERT INTO app.src (id) VALUES (1)").await;
     let mut shown = flow_row(&engine, &mut s, "copy").await;
     for _ in 0..200 {
         if !shown.0 {
@@ -494,8 +490,15 @@ async fn a_failing_action_is_retried_then_the_flow_is_disabled_and_says_why() {
     .await;
     assert_eq!(failed.len(), 3, "{failed:?}");
     // Fixed and enabled again, the change that was kept is handled.
-    run(&engine, &mut s, "DELETE FROM app.dst WHERE id = 1").await;
-    run(&engine, &mut s, "ALTER FLOW app.copy ENABLE").await;
+    run_all(
+        &engine,
+        &mut s,
+        &[
+            "DELETE FROM app.dst WHERE id = 1",
+            "ALTER FLOW app.copy ENABLE",
+        ],
+    )
+    .await;
     wait_rows(&engine, &mut s, "SELECT id FROM app.dst", 1).await;
     let (enabled, runs, failures, _) = flow_row(&engine, &mut s, "copy").await;
     assert!(enabled);
@@ -510,16 +513,13 @@ async fn users_own_their_flows_and_their_flows_see_only_their_rows() {
         None,
     )
     .await;
-    run(
+    run_all(
         &engine,
         &mut s,
-        "CREATE USER TABLE app.mine (id BIGINT PRIMARY KEY, body TEXT)",
-    )
-    .await;
-    run(
-        &engine,
-        &mut s,
-        "CREATE SHARED TABLE app.public_copy (id BIGINT PRIMARY KEY, body TEXT)",
+        &[
+            "CREATE USER TABLE app.mine (id BIGINT PRIMARY KEY, body TEXT)",
+            "CREATE SHARED TABLE app.public_copy (id BIGINT PRIMARY KEY, body TEXT)",
+        ],
     )
     .await;
     users(&engine, &mut s).await;
@@ -664,16 +664,13 @@ async fn built_in_maintenance_flows_exist_run_and_cannot_be_dropped() {
     );
     let e = error(&engine, &mut s, "DROP FLOW system.stream_ttl_eviction").await;
     assert!(e.contains("built in and cannot be dropped"), "{e}");
-    run(
+    run_all(
         &engine,
         &mut s,
-        "ALTER FLOW system.stream_ttl_eviction SET SCHEDULE EVERY 5 SECOND",
-    )
-    .await;
-    run(
-        &engine,
-        &mut s,
-        "INSERT INTO app.events VALUES ('old'), ('old')",
+        &[
+            "ALTER FLOW system.stream_ttl_eviction SET SCHEDULE EVERY 5 SECOND",
+            "INSERT INTO app.events VALUES ('old'), ('old')",
+        ],
     )
     .await;
     tokio::time::sleep(Duration::from_millis(1200)).await;

@@ -3,29 +3,16 @@
 //! and a SHARED column family; after every round the counters equal a count of what RocksDB
 //! holds, and a reopened store reads the same counters back.
 
+mod common;
+use common::open;
+
 use kalamdb_plugin_api::{Value, decode_row};
 use kalamdb_store::counters::PartitionKey;
-use kalamdb_store::feed::ChangeFeed;
+
 use kalamdb_store::keys::{shared_row_key, shared_table_cf, user_row_key, user_table_cf};
-use kalamdb_store::{HotStore, RowMode, RowOp, StoreOptions, TableWrite, WriterId};
+use kalamdb_store::{HotStore, RowMode, RowOp, TableWrite, WriterId};
 use kalamdb_types::{ShardId, TableId, UserId};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-fn open(dir: &std::path::Path) -> Arc<HotStore> {
-    let (feed, _rx) = ChangeFeed::new();
-    let options = StoreOptions {
-        user_shards: 1,
-        ..StoreOptions::default()
-    };
-    let store = HotStore::open(
-        dir,
-        Arc::new(kalamdb_serde_json::JsonCodec),
-        options,
-        Arc::new(feed),
-    );
-    Arc::new(store.unwrap_or_else(|e| panic!("open: {e}")))
-}
 
 /// (rows, bytes) per partition, by reading every family.
 fn truth(store: &HotStore, cfs: &[String]) -> BTreeMap<PartitionKey, (i64, i64)> {

@@ -2,28 +2,15 @@
 //! same WriteBatch as the row, a refused command queues nothing and applies none of its
 //! `commit_with`, and `commit_with` lands with the rows of a command that succeeds.
 
+mod common;
+use common::open;
+
 use kalamdb_plugin_api::Value;
-use kalamdb_store::feed::{ChangeFeed, ChangeMeta};
+use kalamdb_store::feed::ChangeMeta;
 use kalamdb_store::flowq::{EventKind, FlowTap, KindSet, event_key};
 use kalamdb_store::keys::{CF_FLOW_EVENTS, CF_META, user_row_key, user_table_cf};
-use kalamdb_store::{HotStore, RawOp, RowMode, RowOp, StoreOptions, TableWrite, WriterId};
+use kalamdb_store::{RawOp, RowMode, RowOp, TableWrite, WriterId};
 use kalamdb_types::{ShardId, TableId, UserId};
-use std::sync::Arc;
-
-fn open(dir: &std::path::Path) -> Arc<HotStore> {
-    let (feed, _rx) = ChangeFeed::new();
-    let options = StoreOptions {
-        user_shards: 1,
-        ..StoreOptions::default()
-    };
-    let store = HotStore::open(
-        dir,
-        Arc::new(kalamdb_serde_json::JsonCodec),
-        options,
-        Arc::new(feed),
-    );
-    Arc::new(store.unwrap_or_else(|e| panic!("open: {e}")))
-}
 
 fn op(user: &UserId, id: i64, mode: RowMode) -> RowOp {
     RowOp {

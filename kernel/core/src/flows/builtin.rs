@@ -7,7 +7,7 @@
 //! | `system.stream_ttl_eviction` | deletes STREAM rows older than their table's `TTL_SECONDS` | `flows.stream_eviction_secs` |
 //! | `system.job_history_cleanup` | deletes finished `system.jobs` records older than `flows.job_history_days`, and beyond the newest `flows.jobs_kept` | hourly |
 
-use super::model::{FlowDef, FlowState, FlowTriggerDef};
+use super::model::{FlowDef, FlowTriggerDef};
 use crate::Engine;
 use crate::error::{KalamError, Result};
 use kalamdb_base::now_micros;
@@ -64,14 +64,7 @@ impl Engine {
                 enabled: true,
                 created_at: now,
             };
-            let state = FlowState::default();
-            self.store
-                .submit_raw(vec![
-                    self.flows.def_op(&def)?,
-                    self.flows.state_op(def.flow_id, &state)?,
-                ])
-                .await?;
-            self.flows.insert(def, state);
+            self.add_flow(def).await?;
         }
         Ok(())
     }

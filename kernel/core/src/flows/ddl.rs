@@ -308,6 +308,12 @@ impl Engine {
             enabled: true,
             created_at: now,
         };
+        self.add_flow(def).await?;
+        Ok(message_result(format!("Flow '{qualified}' created"), 0))
+    }
+
+    /// Stores a new flow with an empty run state, then puts it in force.
+    pub(crate) async fn add_flow(&self, def: FlowDef) -> Result<()> {
         let state = FlowState::default();
         self.store
             .submit_raw(vec![
@@ -317,7 +323,7 @@ impl Engine {
             .await?;
         self.flows.insert(def, state);
         self.flows.rebuild_taps(&self.catalog);
-        Ok(message_result(format!("Flow '{qualified}' created"), 0))
+        Ok(())
     }
 
     pub(crate) async fn alter_flow(

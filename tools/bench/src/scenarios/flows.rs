@@ -65,6 +65,18 @@ async fn flowing_table(ctx: &Ctx, name: &str, baseline: bool) -> Result<String, 
     Ok(table)
 }
 
+/// Times single-row INSERTs into `table` (KalamDB, then PostgreSQL).
+async fn timed_insert(ctx: &Ctx, r: &mut ScenarioReport, table: Result<String, String>) {
+    timed_sql(
+        ctx,
+        r,
+        table,
+        |t, i| format!("INSERT INTO {t} ({COLUMNS}) VALUES ({})", row(i)),
+        |_| None,
+    )
+    .await;
+}
+
 /// The same INSERT into the same shape, with no flow: the reference for `insert_with_trigger`.
 pub async fn insert_without_trigger(ctx: &Ctx) -> ScenarioReport {
     let mut r = ScenarioReport::new(
@@ -81,14 +93,7 @@ pub async fn insert_without_trigger(ctx: &Ctx) -> ScenarioReport {
         row,
     )
     .await;
-    timed_sql(
-        ctx,
-        &mut r,
-        table,
-        |t, i| format!("INSERT INTO {t} ({COLUMNS}) VALUES ({})", row(i)),
-        |_| None,
-    )
-    .await;
+    timed_insert(ctx, &mut r, table).await;
     r
 }
 
@@ -98,14 +103,7 @@ pub async fn insert_with_trigger(ctx: &Ctx) -> ScenarioReport {
         "single-row INSERT into a SHARED table with one trigger flow copying each row (compare insert_without_trigger)",
     );
     let table = flowing_table(ctx, "insflow", true).await;
-    timed_sql(
-        ctx,
-        &mut r,
-        table,
-        |t, i| format!("INSERT INTO {t} ({COLUMNS}) VALUES ({})", row(i)),
-        |_| None,
-    )
-    .await;
+    timed_insert(ctx, &mut r, table).await;
     r.notes.push(
         "the PostgreSQL baseline is an AFTER INSERT trigger in PL/pgSQL doing the same copy inside the transaction; KalamDB's flow copies after the commit".into(),
     );
