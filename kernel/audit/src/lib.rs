@@ -1,4 +1,4 @@
-//! The audit log (`kalamdb-audit`, `system.audit_log`): logins, user and role changes, table and storage DDL,
+//! The audit log (`kalamdb-audit`, `system.audit_log`): logins, user and role changes, table, storage and flow DDL,
 //! impersonation and permission denials — who, what, when, from which address. Records are
 //! written through the system writer like every catalog change, keyed by a time-ordered id,
 //! and never carry a password (statements are described, not copied).
@@ -7,7 +7,7 @@ use kalamdb_base::codec::{decode, encode};
 use kalamdb_base::error::{KalamError, Result};
 use kalamdb_base::{Session, now_micros};
 use kalamdb_sql::Statement;
-use kalamdb_sql::statement::{StorageChange, UserChange};
+use kalamdb_sql::statement::{FlowChange, StorageChange, UserChange};
 use kalamdb_store::HotStore;
 use kalamdb_store::RawOp;
 use kalamdb_store::keys::CF_AUDIT;
@@ -34,6 +34,9 @@ pub enum AuditAction {
     DropStorage,
     ExecuteAs,
     PermissionDenied,
+    CreateFlow,
+    AlterFlow,
+    DropFlow,
 }
 
 impl AuditAction {
@@ -55,6 +58,9 @@ impl AuditAction {
             AuditAction::DropStorage => "drop_storage",
             AuditAction::ExecuteAs => "execute_as",
             AuditAction::PermissionDenied => "permission_denied",
+            AuditAction::CreateFlow => "create_flow",
+            AuditAction::AlterFlow => "alter_flow",
+            AuditAction::DropFlow => "drop_flow",
         }
     }
 }
@@ -177,6 +183,27 @@ pub fn describe(statement: &Statement) -> Option<(AuditAction, String, String)> 
             AuditAction::DropStorage,
             storage_id.to_string(),
             format!("DROP STORAGE {storage_id}"),
+        ),
+        Statement::CreateFlow(spec) => (
+            AuditAction::CreateFlow,
+            spec.flow.to_string(),
+            format!("CREATE FLOW {} ... DO {}", spec.flow, spec.action.action),
+        ),
+        Statement::AlterFlow { flow, change } => (
+            AuditAction::AlterFlow,
+            flow.to_string(),
+            match change {
+                FlowChange::Enable => format!("ALTER FLOW {flow} ENABLE"),
+                FlowChange::Disable => format!("ALTER FLOW {flow} DISABLE"),
+                FlowChange::Every(secs) => {
+                    format!("ALTER FLOW {flow} SET SCHEDULE EVERY {secs} SECOND")
+                }
+            },
+        ),
+        Statement::DropFlow { flow, .. } => (
+            AuditAction::DropFlow,
+            flow.to_string(),
+            format!("DROP FLOW {flow}"),
         ),
         Statement::ExecuteAs { user, .. } => (
             AuditAction::ExecuteAs,

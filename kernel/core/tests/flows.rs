@@ -632,6 +632,39 @@ async fn users_own_their_flows_and_their_flows_see_only_their_rows() {
             .contains("Flow 'app.keep' does not exist")
     );
     run(&engine, &mut alice, "DROP FLOW IF EXISTS app.keep").await;
+    // Flow DDL is audited, with who did it.
+    let audited = rows(
+        &engine,
+        &mut s,
+        "SELECT action, actor, target FROM system.audit_log WHERE action LIKE '%flow' AND success ORDER BY audit_id",
+    )
+    .await;
+    assert_eq!(
+        audited,
+        vec![
+            vec![
+                Json::from("create_flow"),
+                Json::from("alice"),
+                Json::from("app.keep")
+            ],
+            vec![
+                Json::from("create_flow"),
+                Json::from("root"),
+                Json::from("app.all")
+            ],
+            vec![
+                Json::from("drop_flow"),
+                Json::from("alice"),
+                Json::from("app.keep")
+            ],
+            vec![
+                Json::from("drop_flow"),
+                Json::from("alice"),
+                Json::from("app.keep")
+            ],
+        ],
+        "DROP FLOW IF EXISTS of a missing flow succeeds and is audited too"
+    );
     engine.shutdown();
 }
 
@@ -720,6 +753,37 @@ async fn built_in_maintenance_flows_exist_run_and_cannot_be_dropped() {
         error(&engine, &mut carol, "RUN FLOW system.job_history_cleanup")
             .await
             .contains("does not exist")
+    );
+    engine.shutdown();
+}
+
+#[tokio::test]
+async fn a_flow_on_a_stream_table_sees_each_event() {
+    let (_dir, engine, mut s) = app_engine(
+        "CREATE STREAM TABLE app.events (kind TEXT) WITH (TTL_SECONDS = 60)",
+        None,
+    )
+    .await;
+    run_all(
+        &engine,
+        &mut s,
+        &[
+            "CREATE SHARED TABLE app.seen (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), kind TEXT)",
+            "CREATE FLOW app.watch ON INSERT TO app.events WHERE NEW.kind <> 'noise' DO INSERT INTO app.seen (kind) VALUES (NEW.kind)",
+            "INSERT INTO app.events VALUES ('login'), ('noise'), ('logout')",
+        ],
+    )
+    .await;
+    let seen = wait_rows(
+        &engine,
+        &mut s,
+        "SELECT kind FROM app.seen ORDER BY kind",
+        2,
+    )
+    .await;
+    assert_eq!(
+        seen,
+        vec![vec![Json::from("login")], vec![Json::from("logout")]]
     );
     engine.shutdown();
 }
