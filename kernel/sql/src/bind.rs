@@ -239,4 +239,34 @@ mod tests {
         let e = bind_row_refs("DELETE FROM t WHERE id = $1", refs).unwrap_err();
         assert!(e.to_string().contains("parameter $1"), "{e}");
     }
+
+    proptest::proptest! {
+        /// Whatever the text (multi-byte characters, quotes, comments, lines), binding never
+        /// panics, and binds at most the two distinct references the row has.
+        #[test]
+        fn binding_never_panics_on_any_text(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("NEW.a".to_string()),
+                    proptest::strategy::Just("old.B".to_string()),
+                    proptest::strategy::Just("NEW . a".to_string()),
+                    proptest::strategy::Just("x.new.a".to_string()),
+                    proptest::strategy::Just("'é NEW.a ''q'".to_string()),
+                    proptest::strategy::Just("-- NEW.a\n".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    "[a-zé€ 0-9()=<>+,.']{0,6}",
+                ],
+                0..12,
+            )
+        ) {
+            let sql = parts.join(" ");
+            let new = row(&[("a", Value::Int(1))]);
+            let old = row(&[("b", Value::Text("ü".into()))]);
+            let refs = RowRefs { new: Some(&new), old: Some(&old), kind: "UPDATE", types: None };
+            if let Ok((bound, params)) = bind_row_refs(&sql, refs) {
+                proptest::prop_assert!(params.len() <= 2);
+                proptest::prop_assert!(bound.len() <= sql.len() + 2 * params.len());
+            }
+        }
+    }
 }
