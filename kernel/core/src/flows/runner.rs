@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Trigger flows one pass works on at once.
+const FLOWS_AT_ONCE: usize = 4;
+
 /// How long the trigger loop sleeps when no write woke it.
 const IDLE: Duration = Duration::from_millis(500);
 
@@ -41,24 +44,34 @@ impl Engine {
         });
     }
 
-    /// One pass over the enabled trigger flows; true when a flow handled changes.
+    /// One pass over the enabled trigger flows, [`FLOWS_AT_ONCE`] at a time, so a slow flow
+    /// does not hold up the others; true when a flow handled changes.
     async fn trigger_pass(&self) -> bool {
-        let mut busy = false;
-        for entry in self.flows.all() {
-            let ready = {
+        use futures::StreamExt;
+        let ready: Vec<Arc<FlowEntry>> = self
+            .flows
+            .all()
+            .into_iter()
+            .filter(|entry| {
                 let def = entry.def.lock();
                 def.enabled && matches!(def.trigger, FlowTriggerDef::Change { .. })
-            };
-            let waiting = entry.retry_at.lock().is_some_and(|t| t > Instant::now());
-            if !ready || waiting {
-                continue;
-            }
-            match self.drain_trigger(&entry).await {
-                Ok(n) => busy |= n > 0,
-                Err(e) => tracing::warn!("flow {}: {e}", entry.def.lock().qualified()),
-            }
-        }
-        busy
+            })
+            .filter(|entry| !entry.retry_at.lock().is_some_and(|t| t > Instant::now()))
+            .collect();
+        let handled: Vec<bool> = futures::stream::iter(ready)
+            .map(|entry| async move {
+                match self.drain_trigger(&entry).await {
+                    Ok(n) => n > 0,
+                    Err(e) => {
+                        tracing::warn!("flow {}: {e}", entry.def.lock().qualified());
+                        false
+                    }
+                }
+            })
+            .buffer_unordered(FLOWS_AT_ONCE)
+            .collect()
+            .await;
+        handled.into_iter().any(|h| h)
     }
 
     /// Handles up to one batch of a trigger flow's queued changes, in queue order; stops at
