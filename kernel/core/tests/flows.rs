@@ -500,7 +500,16 @@ async fn a_failing_action_is_retried_then_the_flow_is_disabled_and_says_why() {
     )
     .await;
     wait_rows(&engine, &mut s, "SELECT id FROM app.dst", 1).await;
-    let (enabled, runs, failures, _) = flow_row(&engine, &mut s, "copy").await;
+    // The run's state is shown once the action has returned, a moment after its write.
+    let mut shown = flow_row(&engine, &mut s, "copy").await;
+    for _ in 0..100 {
+        if shown.1 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        shown = flow_row(&engine, &mut s, "copy").await;
+    }
+    let (enabled, runs, failures, _) = shown;
     assert!(enabled);
     assert_eq!((runs, failures), (1, 3));
     engine.shutdown();

@@ -157,6 +157,7 @@ impl Engine {
     ) -> Result<QueryResult> {
         let namespace = self.flow_namespace(session, &spec.flow)?;
         let qualified = format!("{namespace}.{}", spec.flow.name);
+        let _one_create = self.flows.ddl.lock().await;
         if self.catalog.namespace(&namespace).is_none() {
             return Err(KalamError::NotFound(format!(
                 "Namespace '{namespace}' does not exist; CREATE NAMESPACE {namespace} first"

@@ -93,6 +93,9 @@ pub struct Flows {
     taps: RwLock<HashMap<TableId, Vec<FlowTap>>>,
     /// Woken after a write that queued changes.
     pub(crate) wake: tokio::sync::Notify,
+    /// Held by CREATE FLOW from its name check to its insert: two creates of one name at
+    /// once make one flow.
+    pub(crate) ddl: tokio::sync::Mutex<()>,
     pub settings: FlowSettings,
 }
 
@@ -135,6 +138,7 @@ impl Flows {
             entries: RwLock::new(entries),
             taps: RwLock::new(HashMap::new()),
             wake: tokio::sync::Notify::new(),
+            ddl: tokio::sync::Mutex::new(()),
             settings,
         };
         flows.rebuild_taps(catalog);
@@ -149,6 +153,9 @@ impl Flows {
     /// Recomputes the taps from the enabled trigger flows. A flow whose owner is a plain user
     /// only takes changes in the owner's own partition.
     pub fn rebuild_taps(&self, catalog: &Catalog) {
+        // Computed under the write lock: two rebuilds at once (a CREATE and a DROP) cannot
+        // leave the older one's view in force.
+        let mut current = self.taps.write();
         let mut taps: HashMap<TableId, Vec<FlowTap>> = HashMap::new();
         for entry in self.entries.read().values() {
             let def = entry.def.lock();
@@ -166,7 +173,7 @@ impl Flows {
                 });
             }
         }
-        *self.taps.write() = taps;
+        *current = taps;
     }
 
     pub fn all(&self) -> Vec<Arc<FlowEntry>> {
