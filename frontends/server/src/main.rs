@@ -28,6 +28,10 @@ struct Args {
     /// Path to server.toml; without it the built-in defaults apply.
     #[arg(long, short = 'c')]
     config: Option<PathBuf>,
+    /// Restore this backup directory (written by `BACKUP DATABASE TO`) into the data
+    /// directory, which must hold no database yet, then serve it.
+    #[arg(long, value_name = "BACKUP_DIR")]
+    restore_from: Option<PathBuf>,
 }
 
 fn fail(message: &str) -> ! {
@@ -68,7 +72,9 @@ async fn serve() {
         .unwrap_or_else(|e| fail(&format!("cannot read the bound address: {e}")));
 
     let registry = plugins::registry().unwrap_or_else(|e| fail(&e.to_string()));
-    let engine = kalamdb_core::Engine::open(config.engine_config(), registry)
+    let mut engine_config = config.engine_config();
+    engine_config.restore_from = args.restore_from.clone();
+    let engine = kalamdb_core::Engine::open(engine_config, registry)
         .await
         .unwrap_or_else(|e| fail(&e.to_string()));
     if engine.auth.needs_setup() {

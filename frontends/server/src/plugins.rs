@@ -76,7 +76,10 @@ mod tests {
                 (PluginKind::AdvisorRule, "scan_heavy_query".to_string()),
                 (PluginKind::AdvisorRule, "shared_table_per_user".to_string()),
                 (PluginKind::AdvisorRule, "unflushed_hot_growth".to_string()),
+                (PluginKind::FlowAction, "backup".to_string()),
+                (PluginKind::FlowAction, "cleanup".to_string()),
                 (PluginKind::FlowAction, "compact".to_string()),
+                (PluginKind::FlowAction, "replicate".to_string()),
                 (PluginKind::FlowAction, "sql".to_string()),
             ]
         );
@@ -104,7 +107,7 @@ mod tests {
     fn bundled_plugins_are_listed_with_their_crate_and_version() {
         let registry = registry().expect("registry");
         let plugins = registry.plugins();
-        assert_eq!(plugins.len(), 12);
+        assert_eq!(plugins.len(), 15);
         for p in &plugins {
             assert_eq!(
                 p.origin,

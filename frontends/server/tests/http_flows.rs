@@ -50,12 +50,19 @@ async fn each_role_creates_sees_and_manages_only_the_flows_it_may() {
                 "CREATE FLOW app.tick ON SCHEDULE EVERY 1 HOUR DO DELETE FROM app.log",
             )
             .await;
-        server
-            .assert_denied(
-                token,
-                "CREATE FLOW app.comp ON INSERT TO app.log DO COMPACT app.log",
-            )
-            .await;
+        for action in [
+            "COMPACT app.log",
+            "CLEANUP DELETED ROWS OLDER THAN 1 DAY",
+            "BACKUP TO STORAGE 'local'",
+            "REPLICATE app.log TO STORAGE 'local'",
+        ] {
+            server
+                .assert_denied(
+                    token,
+                    &format!("CREATE FLOW app.comp ON INSERT TO app.log DO {action}"),
+                )
+                .await;
+        }
     }
     server
         .ok(

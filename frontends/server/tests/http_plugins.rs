@@ -67,15 +67,17 @@ fn expected() -> Vec<Vec<serde_json::Value>> {
             ]
         }),
     )
-    .chain(["compact", "sql"].map(|action| {
-        vec![
-            json!(action),
-            json!("flow_action"),
-            json!(v),
-            json!("bundled"),
-            json!("flow-actions"),
-        ]
-    }))
+    .chain(
+        ["backup", "cleanup", "compact", "replicate", "sql"].map(|action| {
+            vec![
+                json!(action),
+                json!("flow_action"),
+                json!(v),
+                json!("bundled"),
+                json!("flow-actions"),
+            ]
+        }),
+    )
     .collect()
 }
 

@@ -37,6 +37,8 @@ pub enum AuditAction {
     CreateFlow,
     AlterFlow,
     DropFlow,
+    BackupDatabase,
+    RestoreDatabase,
 }
 
 impl AuditAction {
@@ -61,6 +63,8 @@ impl AuditAction {
             AuditAction::CreateFlow => "create_flow",
             AuditAction::AlterFlow => "alter_flow",
             AuditAction::DropFlow => "drop_flow",
+            AuditAction::BackupDatabase => "backup_database",
+            AuditAction::RestoreDatabase => "restore_database",
         }
     }
 }
@@ -204,6 +208,16 @@ pub fn describe(statement: &Statement) -> Option<(AuditAction, String, String)> 
             AuditAction::DropFlow,
             flow.to_string(),
             format!("DROP FLOW {flow}"),
+        ),
+        Statement::BackupDatabase { to } => (
+            AuditAction::BackupDatabase,
+            to.to_string(),
+            format!("BACKUP DATABASE TO {to}"),
+        ),
+        Statement::RestoreDatabase { from } => (
+            AuditAction::RestoreDatabase,
+            from.to_string(),
+            format!("RESTORE DATABASE FROM {from}"),
         ),
         Statement::ExecuteAs { user, .. } => (
             AuditAction::ExecuteAs,

@@ -4,7 +4,10 @@
 //!
 //! Points that abort the process there: `flush.after_segment`, `flush.after_manifest`,
 //! `compact.after_segment`, `compact.after_manifest` (before the old segments are deleted),
-//! `drop.after_job`, `drop.after_catalog`, `drop.after_column_families`. A point that waits:
+//! `drop.after_job`, `drop.after_catalog`, `drop.after_column_families`,
+//! `cleanup.after_segments`, `cleanup.after_manifest`, `cleanup.before_hot` (cold versions
+//! purged, hot tombstones not yet), `backup.after_checkpoint`, `restore.after_store` (the
+//! restored store in place, its cold files not yet back). A point that waits:
 //! `insert.after_cold_check` (300 ms between an INSERT's cold duplicate check and its write, to
 //! widen that race for a test). And `http.sql.panic`: the SQL handler panics, to prove a panic
 //! is answered as a 500.

@@ -1,5 +1,6 @@
 //! Compaction: a folder's many small segments become one. Superseded versions are dropped;
-//! tombstones are dropped once older than the table's `DELETED_RETENTION_HOURS` (default 168),
+//! tombstones are dropped once older than the table's `DELETED_RETENTION_HOURS` (default: the
+//! configured `storage.deleted_retention_hours`, 168),
 //! since an older version they hide can only be in the segments being merged. The new segment
 //! is committed in the manifest before the old files are deleted, so a crash leaves either the
 //! old or the new set listed, never neither. The table's cold gate is held throughout, so a
@@ -55,7 +56,7 @@ impl ColdStore {
             .def
             .options
             .deleted_retention_hours
-            .unwrap_or(DEFAULT_RETENTION_HOURS);
+            .unwrap_or(self.default_retention_hours);
         let cutoff_ms =
             chrono::Utc::now().timestamp_millis() - (retention_hours as i64) * 3_600_000;
         let pk = entry.def.primary_key().map(|c| c.id);

@@ -3,6 +3,8 @@
 //!
 //! - [`manifest`]: the segment list and pruning by primary key and `_seq`.
 //! - [`compact`]: merging a folder's segments into one.
+//! - [`cleanup`]: purging expired tombstones and superseded versions, hot and cold.
+//! - [`export`]: the objects a folder is made of, for backup.
 //! - [`flush`]: moving hot rows to Parquet, crash-safe.
 //! - [`policy`]: `FLUSH_POLICY` triggers (rows written, interval).
 //! - [`stats`]: rows, bytes and files per folder, from the manifests (statistics).
@@ -12,7 +14,9 @@
 //!   storage registry it reads and writes through), folder resolution and segment encoding.
 
 pub mod cache;
+pub mod cleanup;
 pub mod compact;
+pub mod export;
 pub mod flush;
 pub mod gate;
 pub mod manifest;
@@ -46,6 +50,8 @@ pub const TABLE_MARKER: &str = "_kalamdb_table.json";
 /// Where one partition's cold files live.
 pub struct ColdLocation {
     pub backend: Arc<dyn StorageBackend>,
+    /// The storage the folder is in.
+    pub storage_id: kalamdb_types::StorageId,
     /// Folder relative to the storage's base directory.
     pub folder: String,
     /// Names the folder across storages (storage id, base directory, folder) and table
@@ -101,6 +107,8 @@ pub struct ColdStore {
     /// Held from a statistics change to its record being written, so records reach the
     /// store in the order the counts changed.
     stats_order: tokio::sync::Mutex<()>,
+    /// `DELETED_RETENTION_HOURS` of tables without one (compaction and cleanup).
+    pub default_retention_hours: u64,
 }
 
 /// The cold store's caches, made before the registry they register in is sealed.
@@ -140,6 +148,7 @@ impl ColdStore {
             gates: gate::Gates::default(),
             counters,
             stats_order: tokio::sync::Mutex::new(()),
+            default_retention_hours: compact::DEFAULT_RETENTION_HOURS,
         }
     }
 
@@ -212,6 +221,7 @@ impl ColdStore {
         );
         Ok(ColdLocation {
             backend,
+            storage_id: storage_id.clone(),
             folder,
             cache_key,
             incarnation: def.created_at,
@@ -309,7 +319,7 @@ impl ColdStore {
     }
 
     /// Forgets every cached manifest (after files were deleted behind the cache's back).
-    fn forget_manifests(&self) {
+    pub fn forget_manifests(&self) {
         kalamdb_plugin_api::Cache::clear(self.manifests.as_ref());
     }
 

@@ -53,6 +53,10 @@ pub struct EngineConfig {
     pub bcrypt_cost: u32,
     /// A folder holding more Parquet segments than this gets a compaction job after a flush.
     pub compaction_threshold: usize,
+    /// `DELETED_RETENTION_HOURS` of tables created without one.
+    pub deleted_retention_hours: u64,
+    /// A backup to restore into the (empty) data directory at open (`--restore-from`).
+    pub restore_from: Option<PathBuf>,
     /// `FLUSH_POLICY` of USER and SHARED tables created without one (e.g. `rows:10000,interval:300`).
     pub default_flush_policy: Option<String>,
     /// Plans kept by the plan cache; 0 disables it.
@@ -92,6 +96,8 @@ impl Default for EngineConfig {
             jwt_expiry_hours: 24,
             bcrypt_cost: 12,
             compaction_threshold: crate::cold::flush::DEFAULT_COMPACTION_THRESHOLD,
+            deleted_retention_hours: crate::cold::compact::DEFAULT_RETENTION_HOURS,
+            restore_from: None,
             default_flush_policy: None,
             plan_cache_entries: 1000,
             session_cache_entries: DEFAULT_SESSION_CACHE_ENTRIES,
@@ -146,6 +152,8 @@ pub struct Engine {
     /// `system.audit_log`.
     pub audit: crate::audit::AuditLog,
     pub(crate) auto_increment_init: tokio::sync::Mutex<()>,
+    /// Held by a backup: one at a time.
+    pub(crate) backup_running: tokio::sync::Mutex<()>,
     /// Flush, compaction and cleanup jobs (`system.jobs`).
     pub jobs: Arc<crate::jobs::JobRunner>,
     /// Logical plans of reads (registered as the cache `plan`).
@@ -337,6 +345,7 @@ impl Engine {
             statistics: config.statistics,
             ..StoreOptions::default()
         };
+        let restoring = crate::maintenance::restore::prepare(&config)?;
         let rocks_path = config.data_dir.join("rocksdb");
         let (feed, feed_rx) = crate::live::ChangeFeed::new();
         let feed = Arc::new(feed);
@@ -376,12 +385,14 @@ impl Engine {
         )?;
         check_rule_names(&registry, &config.advisor)?;
         let registry = Arc::new(registry);
-        let cold = Arc::new(crate::cold::ColdStore::new(
+        let mut cold = crate::cold::ColdStore::new(
             catalog.clone(),
             registry.clone(),
             store.clone(),
             cold_caches,
-        ));
+        );
+        cold.default_retention_hours = config.deleted_retention_hours;
+        let cold = Arc::new(cold);
         let jwt_secret = match &config.jwt_secret {
             Some(s) if !s.is_empty() => s.as_bytes().to_vec(),
             _ => load_or_create_secret(&config.data_dir)?,
@@ -443,6 +454,7 @@ impl Engine {
             auth,
             audit,
             auto_increment_init: tokio::sync::Mutex::new(()),
+            backup_running: tokio::sync::Mutex::new(()),
             jobs,
             plan_cache,
             stats: EngineStats::default(),
@@ -453,6 +465,9 @@ impl Engine {
             sessions,
             _lock: lock,
         });
+        if let Some(source) = restoring {
+            engine.finish_restore(&source).await?;
+        }
         engine.bootstrap().await?;
         engine.jobs.recover().await?;
         engine.ensure_builtin_flows().await?;

@@ -16,12 +16,14 @@
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`flow_host`]: the engine's side of the flow-action contract.
 //! - [`flows`]: KFlows: definitions, the trigger loop, schedules and their statements.
+//! - [`maintenance`]: CLEANUP DELETED ROWS, BACKUP DATABASE and RESTORE DATABASE.
 
 pub mod engine;
 pub mod exec;
 pub mod flow_host;
 pub mod flows;
 pub mod live;
+pub mod maintenance;
 pub mod plugin;
 pub mod value;
 

@@ -468,6 +468,20 @@ impl HotStore {
         Ok(())
     }
 
+    /// A consistent copy of the whole store (every column family, as of one instant) in `dir`,
+    /// which must not exist: RocksDB hard-links the table files when `dir` is on the same
+    /// filesystem and copies them otherwise. Writes go on meanwhile.
+    pub fn checkpoint(&self, dir: &Path) -> Result<()> {
+        if let Err(err) = self.db.flush_wal(true) {
+            return Err(StoreError::Storage(format!(
+                "WAL sync before a checkpoint: {err}"
+            )));
+        }
+        let checkpoint = rocksdb::checkpoint::Checkpoint::new(&self.db)?;
+        checkpoint.create_checkpoint(dir)?;
+        Ok(())
+    }
+
     /// Stops the writers after they drain their queues, and flushes memtables.
     pub fn shutdown(&self) {
         self.writers.shutdown();

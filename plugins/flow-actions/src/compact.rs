@@ -1,7 +1,7 @@
 //! `compact`: merges a table's small Parquet segments (`STORAGE COMPACT TABLE`), as the
 //! flow's owner, who needs the `service` role or above for it.
 
-use super::required;
+use super::{plain_table, required};
 use kalamdb_plugin_api::{BoxFuture, FlowAction, FlowHost, FlowInput, FlowOutcome, Result};
 use std::collections::BTreeMap;
 
@@ -14,14 +14,7 @@ impl FlowAction for CompactAction {
 
     fn validate(&self, arguments: &BTreeMap<String, String>) -> Result<()> {
         let table = required(arguments, "compact", "table")?;
-        let plain = table
-            .split('.')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
-        if !plain {
-            return Err(kalamdb_plugin_api::PluginError::InvalidConfig(format!(
-                "flow action 'compact': '{table}' is not a table name (ns.table)"
-            )));
-        }
+        plain_table("compact", table)?;
         Ok(())
     }
 

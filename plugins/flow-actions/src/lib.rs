@@ -5,14 +5,20 @@
 //! |---|---|---|
 //! | `sql` | `DO INSERT ...` / `DO UPDATE ...` / `DO DELETE ...` | `sql`: the statement, with `NEW.col` / `OLD.col` |
 //! | `compact` | `DO COMPACT [TABLE] ns.t` | `table` |
-//!
-//! `backup`, `cleanup` and `replicate` are parsed by the SQL front end but not provided yet:
-//! a flow naming them is refused at CREATE FLOW with the list of installed actions.
+//! | `cleanup` | `DO CLEANUP DELETED ROWS [IN ns.t] [OLDER THAN n unit]` | `table`, `older_than_secs` (both optional) |
+//! | `backup` | `DO BACKUP TO '<dir>'` / `DO BACKUP TO STORAGE '<id>'` | `path` or `storage` |
+//! | `replicate` | `DO REPLICATE ns.t[, ...] TO STORAGE '<id>'` | `tables` (comma-separated), `storage` |
 
+mod backup;
+mod cleanup;
 mod compact;
+mod replicate;
 mod sql;
 
+pub use backup::BackupAction;
+pub use cleanup::CleanupAction;
 pub use compact::CompactAction;
+pub use replicate::ReplicateAction;
 pub use sql::SqlAction;
 
 use kalamdb_plugin_api::{Registry, Result};
@@ -21,7 +27,24 @@ use std::sync::Arc;
 /// Registers every action of this crate.
 pub fn register(registry: &mut Registry) -> Result<()> {
     registry.register_flow_action(Arc::new(SqlAction))?;
+    registry.register_flow_action(Arc::new(CleanupAction))?;
+    registry.register_flow_action(Arc::new(BackupAction))?;
+    registry.register_flow_action(Arc::new(ReplicateAction))?;
     registry.register_flow_action(Arc::new(CompactAction))
+}
+
+/// Checks a table name argument is a plain `ns.table` (it is pasted into a statement).
+fn plain_table(action: &str, table: &str) -> Result<()> {
+    let plain = table
+        .split('.')
+        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if plain {
+        Ok(())
+    } else {
+        Err(kalamdb_plugin_api::PluginError::InvalidConfig(format!(
+            "flow action '{action}': '{table}' is not a table name (ns.table)"
+        )))
+    }
 }
 
 /// An argument the action needs.

@@ -71,6 +71,9 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_COMPACTION_THRESHOLD") {
             self.storage.compaction_threshold = parse("KALAMDB_COMPACTION_THRESHOLD", &v)?;
         }
+        if let Some(v) = get("KALAMDB_DELETED_RETENTION_HOURS") {
+            self.storage.deleted_retention_hours = parse("KALAMDB_DELETED_RETENTION_HOURS", &v)?;
+        }
         if let Some(v) = get("KALAMDB_DEFAULT_FLUSH_POLICY") {
             self.storage.default_flush_policy = Some(v).filter(|p| !p.trim().is_empty());
         }
@@ -198,6 +201,8 @@ impl ServerConfig {
             jwt_expiry_hours: self.auth.jwt_expiry_hours,
             bcrypt_cost: self.auth.bcrypt_cost,
             compaction_threshold: self.storage.compaction_threshold,
+            deleted_retention_hours: self.storage.deleted_retention_hours,
+            restore_from: None,
             default_flush_policy: self.storage.default_flush_policy.clone(),
             plan_cache_entries: self.query.plan_cache_entries,
             session_cache_entries: self.query.session_cache_entries,

@@ -54,6 +54,10 @@ pub struct StorageSection {
     /// A cold folder with more Parquet files than this gets a compaction job after a flush
     /// (`KALAMDB_COMPACTION_THRESHOLD`).
     pub compaction_threshold: usize,
+    /// Hours a deleted row's tombstone is kept for tables without `DELETED_RETENTION_HOURS`
+    /// (`KALAMDB_DELETED_RETENTION_HOURS`): compaction and the built-in flow
+    /// `system.deleted_row_cleanup` purge older ones.
+    pub deleted_retention_hours: u64,
     /// `FLUSH_POLICY` for USER and SHARED tables created without one, e.g. `rows:10000,interval:300`
     /// (`KALAMDB_DEFAULT_FLUSH_POLICY`); unset: such tables flush only by hand.
     pub default_flush_policy: Option<String>,
@@ -202,6 +206,7 @@ impl Default for StorageSection {
             sync_writes: false,
             stream_eviction_interval_secs: 60,
             compaction_threshold: kalamdb_core::cold::flush::DEFAULT_COMPACTION_THRESHOLD,
+            deleted_retention_hours: kalamdb_core::cold::compact::DEFAULT_RETENTION_HOURS,
             default_flush_policy: None,
             rocksdb: RocksDbSection::default(),
         }

@@ -158,3 +158,51 @@ pub fn assert_manifests_consistent(dir: &std::path::Path) -> usize {
     }
     manifests.len()
 }
+
+/// Every row version in the Parquet segments the manifests below `dir` list, as
+/// (manifest folder relative to `dir`, `id`, `_deleted`), sorted: what a reader of the files
+/// sees, read with a Parquet reader rather than through the server.
+pub fn parquet_versions(dir: &std::path::Path) -> Vec<(String, i64, bool)> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut out = Vec::new();
+    for manifest in walk(dir)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "manifest.json"))
+    {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&manifest).expect("manifest")).expect("json");
+        let folder = manifest.parent().expect("folder");
+        let name = folder
+            .strip_prefix(dir)
+            .unwrap_or(folder)
+            .display()
+            .to_string();
+        for segment in json["segments"].as_array().into_iter().flatten() {
+            let file = segment["file"].as_str().expect("file");
+            let reader = ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(folder.join(file)).expect("segment"),
+            )
+            .expect("parquet")
+            .build()
+            .expect("reader");
+            for batch in reader {
+                let batch = batch.expect("batch");
+                let id = batch
+                    .column_by_name("id")
+                    .expect("id")
+                    .as_primitive::<Int64Type>();
+                let deleted = batch
+                    .column_by_name("_deleted")
+                    .expect("_deleted")
+                    .as_boolean();
+                for i in 0..batch.num_rows() {
+                    out.push((name.clone(), id.value(i), deleted.value(i)));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -31,6 +31,8 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// The server's working directory (a relative data directory resolves against it).
     pub cwd: Option<PathBuf>,
+    /// More command-line arguments (e.g. `--restore-from <dir>`).
+    pub args: Vec<String>,
 }
 
 impl Default for Options {
@@ -41,6 +43,7 @@ impl Default for Options {
             extra_env: Vec::new(),
             config: None,
             cwd: None,
+            args: Vec::new(),
         }
     }
 }
@@ -79,6 +82,7 @@ pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>)
     if let Some(cwd) = &options.cwd {
         cmd.current_dir(cwd);
     }
+    cmd.args(&options.args);
     let mut child = cmd.spawn().expect("spawn kalamdb-server");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -186,6 +190,20 @@ impl Server {
         let status = resp.status().as_u16();
         let json = resp.json::<Value>().await.unwrap_or(Value::Null);
         (status, json)
+    }
+
+    /// Runs SQL; `None` when the server closed the connection without an answer (a crash).
+    pub async fn try_sql(&self, token: &str, sql: &str) -> Option<(u16, Value)> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/api/sql", self.url))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "sql": sql }))
+            .send()
+            .await
+            .ok()?;
+        let status = resp.status().as_u16();
+        Some((status, resp.json::<Value>().await.unwrap_or(Value::Null)))
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {

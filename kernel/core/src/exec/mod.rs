@@ -279,6 +279,18 @@ impl Engine {
             }
             Statement::ShowFlows => self.show_flows(session),
             Statement::RunFlow { flow } => self.run_flow_statement(session, flow).await,
+            Statement::CleanupDeletedRows {
+                table,
+                older_than_secs,
+            } => {
+                self.cleanup_statement(session, table, older_than_secs)
+                    .await
+            }
+            Statement::BackupDatabase { to } => self.backup_statement(session, to).await,
+            Statement::Replicate { tables, storage } => {
+                self.replicate_statement(session, tables, storage).await
+            }
+            Statement::RestoreDatabase { from } => self.restore_statement(session, from).await,
             Statement::StorageCheck { storage_id } => self.storage_check(session, storage_id).await,
             Statement::StorageFlushTable { table } => {
                 self.job_statement(session, JobKind::Flush, Some(table), None)

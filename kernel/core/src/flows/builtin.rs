@@ -5,6 +5,7 @@
 //! | flow | does | first schedule |
 //! |---|---|---|
 //! | `system.stream_ttl_eviction` | deletes STREAM rows older than their table's `TTL_SECONDS` | `flows.stream_eviction_secs` |
+//! | `system.deleted_row_cleanup` | purges tombstones older than each table's `DELETED_RETENTION_HOURS` (default `storage.deleted_retention_hours`), with the versions they hide, hot and cold | hourly |
 //! | `system.job_history_cleanup` | deletes finished `system.jobs` records older than `flows.job_history_days`, and beyond the newest `flows.jobs_kept` | hourly |
 
 use super::model::{FlowDef, FlowTriggerDef};
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 /// The action names of the built-in flows (never a plugin's: plugins cannot register `kernel.`).
 pub const STREAM_EVICTION: &str = "kernel.stream_eviction";
 pub const JOB_HISTORY: &str = "kernel.job_history";
+pub const DELETED_ROWS: &str = "kernel.deleted_rows";
 
 /// Whether a flow is one of the built-in ones.
 pub fn is_builtin(def: &FlowDef) -> bool {
@@ -34,6 +36,12 @@ impl Engine {
                 STREAM_EVICTION,
                 settings.stream_eviction_secs.max(1),
                 "EVICT EXPIRED STREAM ROWS".to_string(),
+            ),
+            (
+                "deleted_row_cleanup",
+                DELETED_ROWS,
+                3600,
+                "CLEANUP DELETED ROWS".to_string(),
             ),
             (
                 "job_history_cleanup",
@@ -94,6 +102,13 @@ impl Engine {
                 Ok(FlowOutcome {
                     affected: n as u64,
                     message: format!("Removed {n} finished job record(s)"),
+                })
+            }
+            DELETED_ROWS => {
+                let (report, tables) = self.cleanup_all_by_retention().await?;
+                Ok(FlowOutcome {
+                    affected: (report.tombstones + report.superseded) as u64,
+                    message: crate::maintenance::cleanup::describe(&report, tables),
                 })
             }
             other => Err(KalamError::Internal(format!(

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::statement::{
-    ChangeKinds, CreateFlow, FlowActionSpec, FlowChange, FlowRef, FlowTriggerSpec,
+    BackupLocation, ChangeKinds, CreateFlow, FlowActionSpec, FlowChange, FlowRef, FlowTriggerSpec,
 };
 use sqlparser::tokenizer::Span;
 use std::collections::BTreeMap;
@@ -124,14 +124,14 @@ impl KalamParser<'_> {
     }
 
     /// `n SECOND|MINUTE|HOUR|DAY[S]` in seconds.
-    fn interval(&mut self) -> Result<u64> {
+    pub(super) fn interval(&mut self) -> Result<u64> {
         let n = match &self.p.peek_token_ref().token {
             Token::Number(n, _) => n.parse::<u64>().ok().filter(|n| *n > 0),
             _ => None,
         };
         let Some(n) = n else {
             return Err(SqlError::Syntax(
-                "EVERY needs a positive whole number and a unit: EVERY 5 MINUTE".into(),
+                "an interval needs a positive whole number and a unit, e.g. 5 MINUTE".into(),
             ));
         };
         self.p.next_token();
@@ -148,7 +148,7 @@ impl KalamParser<'_> {
             }
         };
         n.checked_mul(secs)
-            .ok_or_else(|| SqlError::Syntax(format!("interval EVERY {n} {unit} is too long")))
+            .ok_or_else(|| SqlError::Syntax(format!("the interval {n} {unit} is too long")))
     }
 
     pub(super) fn alter_flow(&mut self) -> Result<Statement> {
@@ -218,29 +218,25 @@ fn parse_action(flow: &FlowRef, text: &str) -> Result<FlowActionSpec> {
     let action = if kp.word("BACKUP") {
         kp.word("DATABASE");
         kp.expect_word("TO")?;
-        if kp.word("STORAGE") {
-            spec("backup", one("storage", kp.name_or_string()?))
-        } else {
-            spec("backup", one("path", kp.string()?))
+        match kp.backup_location()? {
+            BackupLocation::Storage(id) => spec("backup", one("storage", id.to_string())),
+            BackupLocation::Path(path) => spec("backup", one("path", path)),
         }
     } else if kp.words(&["CLEANUP", "DELETED", "ROWS"]) {
+        let (table, older_than_secs) = kp.cleanup_clauses()?;
         let mut arguments = BTreeMap::new();
-        if kp.word("IN") {
-            arguments.insert("table".to_string(), kp.table_ref()?.to_string());
+        if let Some(table) = table {
+            arguments.insert("table".to_string(), table.to_string());
         }
-        kp.expect_word("OLDER")?;
-        kp.expect_word("THAN")?;
-        arguments.insert("older_than_secs".to_string(), kp.interval()?.to_string());
+        if let Some(secs) = older_than_secs {
+            arguments.insert("older_than_secs".to_string(), secs.to_string());
+        }
         spec("cleanup", arguments)
     } else if kp.word("REPLICATE") {
-        let mut tables = vec![kp.table_ref()?.to_string()];
-        while kp.p.consume_token(&Token::Comma) {
-            tables.push(kp.table_ref()?.to_string());
-        }
-        kp.expect_word("TO")?;
-        kp.expect_word("STORAGE")?;
+        let (tables, storage) = kp.replicate()?;
+        let tables: Vec<String> = tables.iter().map(ToString::to_string).collect();
         let mut arguments = one("tables", tables.join(","));
-        arguments.insert("storage".to_string(), kp.name_or_string()?);
+        arguments.insert("storage".to_string(), storage.to_string());
         spec("replicate", arguments)
     } else if kp.word("COMPACT") {
         kp.word("TABLE");

@@ -5,10 +5,12 @@
 //! This file holds the token primitives and the dispatch; each statement family's clauses are
 //! parsed in its own file: `table` (CREATE/ALTER TABLE, columns, defaults, WITH options),
 //! `user` (CREATE/ALTER USER), `storage` (CREATE STORAGE), `execute_as` (EXECUTE AS USER),
-//! `flow` (CREATE/ALTER FLOW and the actions after `DO`).
+//! `flow` (CREATE/ALTER FLOW and the actions after `DO`), `maintenance` (CLEANUP DELETED ROWS,
+//! BACKUP/RESTORE DATABASE).
 
 mod execute_as;
 mod flow;
+mod maintenance;
 mod storage;
 mod table;
 mod user;
@@ -357,6 +359,21 @@ impl KalamParser<'_> {
         if self.words(&["RUN", "FLOW"]) {
             let flow = self.flow_ref()?;
             return Ok(Some(Statement::RunFlow { flow }));
+        }
+        if self.words(&["CLEANUP", "DELETED", "ROWS"]) {
+            return self.cleanup_deleted_rows().map(Some);
+        }
+        if self.words(&["BACKUP", "DATABASE", "TO"]) {
+            let to = self.backup_location()?;
+            return Ok(Some(Statement::BackupDatabase { to }));
+        }
+        if self.word("REPLICATE") {
+            let (tables, storage) = self.replicate()?;
+            return Ok(Some(Statement::Replicate { tables, storage }));
+        }
+        if self.words(&["RESTORE", "DATABASE", "FROM"]) {
+            let from = self.backup_location()?;
+            return Ok(Some(Statement::RestoreDatabase { from }));
         }
         if self.words(&["RUN", "ADVISOR"]) {
             return Ok(Some(Statement::RunAdvisor));

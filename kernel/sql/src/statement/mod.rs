@@ -4,11 +4,13 @@
 //! STORAGE), [`flow`] (KFlows).
 
 pub mod flow;
+pub mod maintenance;
 pub mod storage;
 pub mod table;
 pub mod user;
 
 pub use flow::{ChangeKinds, CreateFlow, FlowActionSpec, FlowChange, FlowRef, FlowTriggerSpec};
+pub use maintenance::BackupLocation;
 pub use storage::{StorageChange, StorageSpec};
 pub use table::{ColumnSpec, CreateTable, TableChange, TableOptionsSpec};
 pub use user::{CreateUser, UserChange};
@@ -121,6 +123,25 @@ pub enum Statement {
     /// `RUN FLOW name`: one run now, whatever its trigger.
     RunFlow {
         flow: FlowRef,
+    },
+    /// `CLEANUP DELETED ROWS [IN ns.t] [OLDER THAN n unit]`: without OLDER THAN, each table's
+    /// `DELETED_RETENTION_HOURS`.
+    CleanupDeletedRows {
+        table: Option<TableRef>,
+        older_than_secs: Option<u64>,
+    },
+    /// `BACKUP DATABASE TO '<path>' | TO STORAGE '<id>'`.
+    BackupDatabase {
+        to: BackupLocation,
+    },
+    /// `REPLICATE ns.t[, ...] TO STORAGE '<id>'`: the tables' new cold files to that storage.
+    Replicate {
+        tables: Vec<TableRef>,
+        storage: StorageId,
+    },
+    /// `RESTORE DATABASE FROM '<path>' | FROM STORAGE '<id>'`.
+    RestoreDatabase {
+        from: BackupLocation,
     },
     StorageCheck {
         storage_id: StorageId,
