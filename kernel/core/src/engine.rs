@@ -57,6 +57,8 @@ pub struct EngineConfig {
     pub deleted_retention_hours: u64,
     /// A backup to restore into the (empty) data directory at open (`--restore-from`).
     pub restore_from: Option<PathBuf>,
+    /// Size limit and per-user quota of user files.
+    pub files: crate::files::FileSettings,
     /// `FLUSH_POLICY` of USER and SHARED tables created without one (e.g. `rows:10000,interval:300`).
     pub default_flush_policy: Option<String>,
     /// Plans kept by the plan cache; 0 disables it.
@@ -98,6 +100,7 @@ impl Default for EngineConfig {
             compaction_threshold: crate::cold::flush::DEFAULT_COMPACTION_THRESHOLD,
             deleted_retention_hours: crate::cold::compact::DEFAULT_RETENTION_HOURS,
             restore_from: None,
+            files: crate::files::FileSettings::default(),
             default_flush_policy: None,
             plan_cache_entries: 1000,
             session_cache_entries: DEFAULT_SESSION_CACHE_ENTRIES,
@@ -154,6 +157,9 @@ pub struct Engine {
     pub(crate) auto_increment_init: tokio::sync::Mutex<()>,
     /// Held by a backup: one at a time.
     pub(crate) backup_running: tokio::sync::Mutex<()>,
+    /// Shared by a user file's commit and delete; a backup holds it alone from its checkpoint
+    /// to the copy of the files, so the two agree on which files exist.
+    pub(crate) files_lock: tokio::sync::RwLock<()>,
     /// Flush, compaction and cleanup jobs (`system.jobs`).
     pub jobs: Arc<crate::jobs::JobRunner>,
     /// Logical plans of reads (registered as the cache `plan`).
@@ -455,6 +461,7 @@ impl Engine {
             audit,
             auto_increment_init: tokio::sync::Mutex::new(()),
             backup_running: tokio::sync::Mutex::new(()),
+            files_lock: tokio::sync::RwLock::new(()),
             jobs,
             plan_cache,
             stats: EngineStats::default(),
@@ -469,6 +476,7 @@ impl Engine {
             engine.finish_restore(&source).await?;
         }
         engine.bootstrap().await?;
+        engine.sweep_orphan_files().await?;
         engine.jobs.recover().await?;
         engine.ensure_builtin_flows().await?;
         engine.spawn_flow_runner();

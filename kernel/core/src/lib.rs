@@ -16,10 +16,12 @@
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`flow_host`]: the engine's side of the flow-action contract.
 //! - [`flows`]: KFlows: definitions, the trigger loop, schedules and their statements.
+//! - [`files`]: user files (`system.user_files`): uploads, downloads, deletes, the sweep.
 //! - [`maintenance`]: CLEANUP DELETED ROWS, BACKUP DATABASE and RESTORE DATABASE.
 
 pub mod engine;
 pub mod exec;
+pub mod files;
 pub mod flow_host;
 pub mod flows;
 pub mod live;

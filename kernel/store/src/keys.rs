@@ -29,6 +29,9 @@ pub const CF_FLOWS: &str = "system.flows";
 /// The durable queue of row changes waiting for trigger flows (see `flowq`).
 pub const CF_FLOW_EVENTS: &str = "system.flow_events";
 
+/// `system.user_files`: one record per stored file, key `user prefix ‖ file id`.
+pub const CF_USER_FILES: &str = "system.user_files";
+
 /// System column families every store has.
 pub const SYSTEM_CFS: &[&str] = &[
     CF_NAMESPACES,
@@ -42,6 +45,7 @@ pub const SYSTEM_CFS: &[&str] = &[
     CF_ADVICE,
     CF_FLOWS,
     CF_FLOW_EVENTS,
+    CF_USER_FILES,
 ];
 
 pub fn user_table_cf(shard: ShardId, table: &TableId) -> String {

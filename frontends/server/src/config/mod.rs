@@ -18,6 +18,7 @@ pub struct ServerConfig {
     pub stats: StatsSection,
     pub advisor: AdvisorSection,
     pub flows: FlowsSection,
+    pub files: FilesSection,
     pub logging: LoggingSection,
 }
 
@@ -70,6 +71,12 @@ impl ServerConfig {
         }
         if let Some(v) = get("KALAMDB_COMPACTION_THRESHOLD") {
             self.storage.compaction_threshold = parse("KALAMDB_COMPACTION_THRESHOLD", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_FILES_MAX_BYTES") {
+            self.files.max_file_bytes = parse("KALAMDB_FILES_MAX_BYTES", &v)?;
+        }
+        if let Some(v) = get("KALAMDB_FILES_QUOTA_BYTES") {
+            self.files.user_quota_bytes = parse("KALAMDB_FILES_QUOTA_BYTES", &v)?;
         }
         if let Some(v) = get("KALAMDB_DELETED_RETENTION_HOURS") {
             self.storage.deleted_retention_hours = parse("KALAMDB_DELETED_RETENTION_HOURS", &v)?;
@@ -203,6 +210,10 @@ impl ServerConfig {
             compaction_threshold: self.storage.compaction_threshold,
             deleted_retention_hours: self.storage.deleted_retention_hours,
             restore_from: None,
+            files: kalamdb_core::files::FileSettings {
+                max_file_bytes: self.files.max_file_bytes,
+                user_quota_bytes: self.files.user_quota_bytes,
+            },
             default_flush_policy: self.storage.default_flush_policy.clone(),
             plan_cache_entries: self.query.plan_cache_entries,
             session_cache_entries: self.query.session_cache_entries,

@@ -196,6 +196,26 @@ impl Default for FlowsSection {
     }
 }
 
+/// `[files]`: limits on user files (`/v1/files`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesSection {
+    /// Largest file one upload may carry, in bytes (larger: 413).
+    pub max_file_bytes: u64,
+    /// Most bytes one user's files may take together (over it: 403).
+    pub user_quota_bytes: u64,
+}
+
+impl Default for FilesSection {
+    fn default() -> Self {
+        let d = kalamdb_core::files::FileSettings::default();
+        Self {
+            max_file_bytes: d.max_file_bytes,
+            user_quota_bytes: d.user_quota_bytes,
+        }
+    }
+}
+
 impl Default for StorageSection {
     fn default() -> Self {
         Self {

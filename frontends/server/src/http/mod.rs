@@ -4,11 +4,13 @@
 //! - [`auth`]: login, refresh, logout, me, status, setup.
 //! - [`health`]: `/health`, `/v1/api/healthcheck`.
 //! - [`ws`]: `GET /v1/ws`, live queries.
+//! - [`files`]: `/v1/files`, the caller's user files.
 //! - [`bearer`]: reading and checking tokens.
 //! - [`panic`]: a panicking handler answered as a 500.
 
 pub mod auth;
 pub mod bearer;
+pub mod files;
 pub mod health;
 pub mod panic;
 pub mod sql;
@@ -72,6 +74,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/api/auth/me", get(auth::me))
         .route("/v1/api/auth/status", get(auth::status))
         .route("/v1/api/auth/setup", post(auth::setup))
+        .route(
+            "/v1/files",
+            // Uploads are bounded by files.max_file_bytes and the quota while they stream.
+            post(files::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/files/{id}", get(files::download).delete(files::delete))
         .route("/metrics", get(crate::metrics::metrics))
         .layer(axum::middleware::from_fn(panic::catch_panics))
         .layer(DefaultBodyLimit::max(limit))

@@ -125,6 +125,10 @@ pub fn check_plan(plan: &LogicalPlan, session: &Session) -> Result<()> {
         {
             let any: &dyn std::any::Any = provider.as_ref();
             if let Some(sys) = any.downcast_ref::<SystemTableProvider>() {
+                // Every caller reads their own files (the view holds nothing else).
+                if sys.table == super::system_tables::SystemTable::UserFiles {
+                    return Ok(TreeNodeRecursion::Continue);
+                }
                 if session.impersonated_by.is_some() {
                     denied = Some(KalamError::Denied(format!(
                         "EXECUTE AS USER works on USER and STREAM tables only; system.{} is a system table",

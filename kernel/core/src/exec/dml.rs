@@ -618,6 +618,14 @@ impl Engine {
             return Err(unsupported("DELETE from several tables"));
         };
         let (name, alias) = Self::target_table(table)?;
+        if is_user_files(name) {
+            if delete.returning.is_some() {
+                return Err(unsupported("DELETE ... RETURNING on system.user_files"));
+            }
+            return self
+                .delete_user_files(session, &alias, delete.selection.as_ref(), params)
+                .await;
+        }
         let entry = self.dml_table(session, name)?;
         let def = &entry.def;
         if def.table_type == TableType::Stream {
@@ -690,7 +698,55 @@ fn prior_row(
     }
 }
 
+/// `system.user_files` (also as `kalam.system.user_files`).
+fn is_user_files(name: &ObjectName) -> bool {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .filter_map(|p| match p {
+            ObjectNamePart::Identifier(i) => Some(fold(i)),
+            _ => None,
+        })
+        .collect();
+    matches!(
+        parts
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["system", "user_files"] | [super::df_catalog::CATALOG_NAME, "system", "user_files"]
+    )
+}
+
 impl Engine {
+    /// `DELETE FROM system.user_files [WHERE ...]`: the caller's matching files, records and
+    /// bytes.
+    async fn delete_user_files(
+        &self,
+        session: &Session,
+        alias: &str,
+        selection: Option<&Expr>,
+        params: &[Value],
+    ) -> Result<QueryResult> {
+        let sql = format!(
+            "SELECT id FROM system.user_files{alias}{}",
+            selection.map(|s| format!(" WHERE {s}")).unwrap_or_default()
+        );
+        let (_, batches) = self.run_query(session, parse_select(&sql)?, params).await?;
+        let mut count = 0;
+        for row in batch_rows(&batches)? {
+            if let Some(Value::Text(id)) = row.first() {
+                match self.delete_file(&session.user, id).await {
+                    Ok(_) => count += 1,
+                    Err(crate::files::FileError::NotFound(_)) => {}
+                    Err(crate::files::FileError::Kalam(e)) => return Err(e),
+                    Err(e) => return Err(KalamError::Execution(e.to_string())),
+                }
+            }
+        }
+        Ok(message_result(format!("Deleted {count} row(s)"), count))
+    }
+
     /// The rows an UPDATE or DELETE targets: `SELECT <select> FROM ns.t [alias] [WHERE ...]`
     /// in the caller's scope, so only rows the caller can read are ever touched.
     async fn target_rows(

@@ -32,6 +32,8 @@ pub enum SystemTable {
     Stats,
     Advice,
     Flows,
+    /// Each caller's own files (every role reads it; nobody sees another user's rows).
+    UserFiles,
 }
 
 /// What the system views are built from.
@@ -50,7 +52,7 @@ pub struct SystemSources {
 }
 
 impl SystemTable {
-    pub const ALL: [SystemTable; 13] = [
+    pub const ALL: [SystemTable; 14] = [
         SystemTable::AuditLog,
         SystemTable::Jobs,
         SystemTable::Namespaces,
@@ -64,6 +66,7 @@ impl SystemTable {
         SystemTable::Stats,
         SystemTable::Advice,
         SystemTable::Flows,
+        SystemTable::UserFiles,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +84,7 @@ impl SystemTable {
             SystemTable::Stats => "stats",
             SystemTable::Advice => "advice",
             SystemTable::Flows => "flows",
+            SystemTable::UserFiles => "user_files",
         }
     }
 
@@ -189,8 +193,58 @@ pub fn caches_view(registry: &crate::plugin::Registry) -> Result<RecordBatch> {
 
 /// Builds a system table's current content.
 pub fn build(table: SystemTable, sources: &SystemSources) -> Result<RecordBatch> {
+    build_for(table, sources, None)
+}
+
+/// `system.user_files` as `user` sees it: their own files (none without a user).
+fn user_files_view(
+    sources: &SystemSources,
+    user: Option<&kalamdb_types::UserId>,
+) -> Result<RecordBatch> {
+    let mut all: Vec<crate::files::FileRecord> = Vec::new();
+    if let Some(user) = user {
+        let prefix = crate::store::keys::user_prefix(user);
+        for (_, bytes) in sources
+            .store
+            .scan_raw(crate::store::keys::CF_USER_FILES, &prefix)?
+        {
+            all.push(kalamdb_base::codec::decode(
+                sources.store.codec().as_ref(),
+                &bytes,
+            )?);
+        }
+    }
+    all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    ViewBuilder::default()
+        .text("id", all.iter().map(|f| Some(f.id.clone())).collect())
+        .text("name", all.iter().map(|f| Some(f.name.clone())).collect())
+        .text("mime", all.iter().map(|f| Some(f.mime.clone())).collect())
+        .int("size", all.iter().map(|f| Some(f.size as i64)).collect())
+        .text(
+            "sha256",
+            all.iter().map(|f| Some(f.sha256.clone())).collect(),
+        )
+        .text(
+            "storage_id",
+            all.iter().map(|f| Some(f.storage_id.to_string())).collect(),
+        )
+        .text("path", all.iter().map(|f| Some(f.path.clone())).collect())
+        .timestamp(
+            "created_at",
+            all.iter().map(|f| Some(f.created_at)).collect(),
+        )
+        .finish()
+}
+
+/// A system view's rows; `user` is the caller (what `system.user_files` is scoped to).
+pub fn build_for(
+    table: SystemTable,
+    sources: &SystemSources,
+    user: Option<&kalamdb_types::UserId>,
+) -> Result<RecordBatch> {
     let (catalog, live) = (sources.catalog.as_ref(), sources.live.as_ref());
     match table {
+        SystemTable::UserFiles => user_files_view(sources, user),
         SystemTable::Plugins => plugins_view(&sources.registry),
         SystemTable::Caches => caches_view(&sources.registry),
         SystemTable::Stats => super::stats::stats_view(sources, None, None),
@@ -637,12 +691,13 @@ impl TableProvider for SystemTableProvider {
     }
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let batch = build(self.table, &self.sources)
+        let scope = state.config().get_extension::<super::scope::QueryScope>();
+        let batch = build_for(self.table, &self.sources, scope.as_ref().map(|s| &s.user))
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         let exec = MemorySourceConfig::try_new_exec(
             &[vec![batch]],

@@ -89,6 +89,7 @@ impl Engine {
         for gate in &gates {
             held.push(gate.cold.lock().await);
         }
+        let files_quiet = self.files_lock.write().await;
         let rocks_dir = dir.join("rocksdb");
         {
             let store = self.store.clone();
@@ -130,6 +131,25 @@ impl Engine {
                 }
             }
         }
+        // User files: no commit or delete since the checkpoint, so its records and these
+        // bytes are the same set.
+        for file in self.all_files()? {
+            let store = self.file_store(&file.storage_id)?;
+            let path = ObjectPath::from(file.path.as_str());
+            let bytes = match store.get(&path).await {
+                Ok(got) => got.bytes().await.map_err(KalamError::storage)?,
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(KalamError::storage(e)),
+            };
+            let storage_id = file.storage_id.to_string();
+            write_file(&dir.join("cold").join(&storage_id).join(&file.path), &bytes)?;
+            cold.push(ColdFile {
+                storage_id,
+                path: file.path.clone(),
+                bytes: bytes.len() as u64,
+            });
+        }
+        drop(files_quiet);
         drop(held);
         let secret = self.config.data_dir.join("jwt_secret");
         let jwt_secret = secret.exists();
