@@ -13,6 +13,8 @@ export KALAM_REQUIRE_SERVER=1
 # The S3 storage suite runs against a real s3s-fs; never let it skip silently either.
 export KALAM_REQUIRE_S3=1
 export PATH="$HOME/.cargo/bin:$PATH"
+# Old test executables of earlier builds would fill the disk of a machine that keeps the target.
+scripts/prune-target.sh
 # kalamdb-types is shared with the WebAssembly client: it must keep building for wasm32.
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 cargo build -q -p kalamdb-types --target wasm32-unknown-unknown
@@ -31,6 +33,7 @@ else
 fi
 
 # Every bundled plugin is a cargo feature of the server: a server with a subset must keep
-# building (the default, all of them, is what ran above).
-cargo build -q --workspace --tests --no-default-features \
+# building (the default, all of them, is what ran above). The binaries only: a second set of
+# test executables would double what the target folder holds.
+cargo build -q --workspace --bins --no-default-features \
   --features kalamdb-server/storage-fs,kalamdb-server/serde-json

@@ -135,10 +135,15 @@ pub fn describe(statement: &Statement) -> Option<(AuditAction, String, String)> 
                 format!("ALTER USER '{user}' SET STORAGE_ID '{id}'"),
             ),
         },
-        Statement::DropUser { user, .. } => (
+        Statement::DropUser {
+            user, with_data, ..
+        } => (
             AuditAction::DropUser,
             user.to_string(),
-            format!("DROP USER '{user}'"),
+            format!(
+                "DROP USER '{user}'{}",
+                if *with_data { " WITH DATA" } else { "" }
+            ),
         ),
         Statement::CreateNamespace { name, .. } => (
             AuditAction::CreateNamespace,

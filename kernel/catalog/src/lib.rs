@@ -302,6 +302,22 @@ impl Catalog {
         Ok(Some((record, out)))
     }
 
+    /// Records that a dropped user's data was erased (the name is free again).
+    pub async fn mark_user_erased(&self, id: &UserId, at: i64) -> Result<bool> {
+        let _one_writer = self.user_writes.lock().await;
+        let Some(mut record) = self.user_record(id).filter(UserRecord::is_deleted) else {
+            return Ok(false);
+        };
+        record.data_erased_at = Some(at);
+        // Nothing personal stays: the record keeps only the name, role and dates.
+        record.password_hash = None;
+        record.email = None;
+        record.sessions.clear();
+        record.storage_id = None;
+        self.write_user(record).await?;
+        Ok(true)
+    }
+
     /// Writes a new user record unless a live user has the name; false when one has.
     pub async fn create_user(&self, rec: UserRecord) -> Result<bool> {
         let _one_writer = self.user_writes.lock().await;

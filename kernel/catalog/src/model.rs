@@ -114,6 +114,10 @@ pub struct UserRecord {
     /// was logged out, evicted or caught being replayed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<SessionGrant>,
+    /// When `DROP USER ... WITH DATA` erased the dropped user's data: the name may be used
+    /// again (partitions are keyed by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_erased_at: Option<i64>,
 }
 
 /// One login session: its refresh tokens rotate, and only the latest may be used.
@@ -150,6 +154,7 @@ impl UserRecord {
             last_login_at: None,
             token_generation: 0,
             sessions: Vec::new(),
+            data_erased_at: None,
         }
     }
 

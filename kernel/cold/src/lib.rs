@@ -599,6 +599,17 @@ impl ColdStore {
         Ok(deleted)
     }
 
+    /// Deletes one user's cold files of a USER table (`DROP USER ... WITH DATA`), under the
+    /// table's cold gate. Returns how many objects were deleted.
+    pub async fn delete_partition_files(&self, def: &TableDef, user: &UserId) -> Result<usize> {
+        let gate = self.gate(&def.id);
+        let _one_cold_writer = gate.cold.lock().await;
+        let loc = self.cold_location(def, Some(user))?;
+        let deleted = self.delete_folder_files(&loc).await?;
+        self.manifests.remove(&loc.cache_key);
+        Ok(deleted)
+    }
+
     async fn delete_folder_files(&self, loc: &ColdLocation) -> Result<usize> {
         let store = loc.backend.object_store();
         let mut doomed: Vec<Path> = Vec::new();

@@ -242,9 +242,11 @@ impl Engine {
             Statement::DescribeTable { table } => self.describe_table(session, table),
             Statement::CreateUser(spec) => self.create_user(session, *spec).await,
             Statement::AlterUser { user, change } => self.alter_user(session, user, change).await,
-            Statement::DropUser { user, if_exists } => {
-                self.drop_user(session, user, if_exists).await
-            }
+            Statement::DropUser {
+                user,
+                if_exists,
+                with_data,
+            } => self.drop_user(session, user, if_exists, with_data).await,
             Statement::KillLiveQuery { live_id } => self.kill_live_query(session, &live_id),
             Statement::SubscribeTo { select, options } => subscribe_hint(&select, &options),
             Statement::CreateStorage(spec) => self.create_storage(session, *spec).await,

@@ -47,7 +47,11 @@ impl Engine {
         require(session.role, Role::Dba, "CREATE USER")?;
         check_user_name(spec.user.as_str())?;
         check_grant(session, spec.role)?;
-        if let Some(existing) = self.catalog.user_record(&spec.user) {
+        if let Some(existing) = self
+            .catalog
+            .user_record(&spec.user)
+            .filter(|u| u.data_erased_at.is_none())
+        {
             if !existing.is_deleted() {
                 return Err(KalamError::AlreadyExists(format!(
                     "role \"{}\" already exists",
@@ -57,8 +61,8 @@ impl Engine {
             // Partitions are keyed by the name: a new account under it would read the dropped
             // account's rows, which DROP USER keeps.
             return Err(KalamError::AlreadyExists(format!(
-                "role \"{}\" was dropped and its rows are kept under that name; choose another name",
-                spec.user
+                "role \"{}\" was dropped and its rows are kept under that name: DROP USER '{}' WITH DATA erases them and frees the name, or choose another name",
+                spec.user, spec.user
             )));
         }
         if let Some(storage) = &spec.storage_id
@@ -171,11 +175,25 @@ impl Engine {
         ))
     }
 
+    /// Erases a dropped user's data and frees the name.
+    async fn erase_dropped_user(&self, user: &UserId) -> Result<QueryResult> {
+        let erased = self.erase_user_data(user).await?;
+        self.catalog.mark_user_erased(user, now_micros()).await?;
+        Ok(message_result(
+            format!(
+                "User '{user}' dropped with their data: {} hot row(s) and {} cold file(s) in {} table(s), {} file(s) removed",
+                erased.rows, erased.cold_files, erased.tables, erased.files
+            ),
+            erased.rows,
+        ))
+    }
+
     pub(crate) async fn drop_user(
         &self,
         session: &Session,
         user: UserId,
         if_exists: bool,
+        with_data: bool,
     ) -> Result<QueryResult> {
         require(session.role, Role::Dba, "DROP USER")?;
         if user.as_str() == "root" || user == session.user {
@@ -184,6 +202,14 @@ impl Engine {
             )));
         }
         let role = session.role;
+        // A user dropped earlier without their data can still have it erased.
+        let dropped_before = self
+            .catalog
+            .user_record(&user)
+            .is_some_and(|u| u.is_deleted() && u.data_erased_at.is_none());
+        if with_data && dropped_before {
+            return self.erase_dropped_user(&user).await;
+        }
         let dropped = self
             .catalog
             .update_user(&user, |record| {
@@ -211,6 +237,9 @@ impl Engine {
             return Err(KalamError::NotFound(format!(
                 "role \"{user}\" does not exist"
             )));
+        }
+        if with_data {
+            return self.erase_dropped_user(&user).await;
         }
         Ok(message_result(
             format!("User '{user}' dropped successfully"),

@@ -3,6 +3,7 @@
 //! - [`cleanup`]: `CLEANUP DELETED ROWS` and the built-in deleted-row cleanup.
 //! - [`backup`]: `BACKUP DATABASE`: a RocksDB checkpoint (every column family, the catalog
 //!   included, as of one instant), the cold files of every table, and a manifest written last.
+//! - [`erase`]: `DROP USER ... WITH DATA`: a user's rows, cold files and files.
 //! - [`replicate`]: `REPLICATE`: new cold files of tables copied to another storage.
 //! - [`restore`]: `RESTORE DATABASE` and `--restore-from`: a backup becomes the data directory
 //!   at the next start, and its cold files go back into their storages.
@@ -18,6 +19,7 @@
 
 pub mod backup;
 pub mod cleanup;
+pub mod erase;
 pub mod replicate;
 pub mod restore;
 

@@ -93,6 +93,22 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse_statement("REPLICATE app.a TO 's3'").is_err());
+        assert!(matches!(
+            parse_statement("DROP USER IF EXISTS 'alice' WITH DATA").unwrap(),
+            Statement::DropUser {
+                with_data: true,
+                if_exists: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse_statement("DROP USER 'alice'").unwrap(),
+            Statement::DropUser {
+                with_data: false,
+                ..
+            }
+        ));
+        assert!(parse_statement("DROP USER 'alice' WITH").is_err());
         assert!(parse_statement("BACKUP DATABASE TO").is_err());
         assert!(parse_statement("CLEANUP DELETED ROWS OLDER THAN 0 DAYS").is_err());
         assert!(parse_statement("RESTORE DATABASE FROM '/x' now").is_err());

@@ -277,7 +277,12 @@ impl KalamParser<'_> {
             if self.word("USER") {
                 let if_exists = self.if_exists();
                 let user = UserId::new(self.name_or_string()?);
-                return Ok(Some(Statement::DropUser { user, if_exists }));
+                let with_data = self.words(&["WITH", "DATA"]);
+                return Ok(Some(Statement::DropUser {
+                    user,
+                    if_exists,
+                    with_data,
+                }));
             }
             if self.word("FLOW") {
                 let if_exists = self.if_exists();

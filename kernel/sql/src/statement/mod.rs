@@ -69,9 +69,12 @@ pub enum Statement {
         user: UserId,
         change: UserChange,
     },
+    /// `DROP USER [IF EXISTS] 'u' [WITH DATA]`: without WITH DATA the user is disabled and
+    /// their data stays; with it their partitions, files and exports are erased.
     DropUser {
         user: UserId,
         if_exists: bool,
+        with_data: bool,
     },
     /// `KILL LIVE QUERY 'live_id'`.
     KillLiveQuery {
