@@ -136,7 +136,7 @@ async fn drop_user_with_data_leaves_nothing_of_the_user_and_frees_the_name() {
     assert_eq!(
         message,
         format!(
-            "User 'alice' dropped with their data: 3 hot row(s) and {cold} cold file(s) in {tables_touched} table(s), 1 file(s) removed"
+            "User 'alice' dropped with their data: 3 hot row(s) and {cold} cold file(s) in {tables_touched} table(s), 1 file(s) and 0 export(s) removed"
         )
     );
     // The data of a user dropped earlier can be erased too.

@@ -160,6 +160,10 @@ pub struct Engine {
     /// Shared by a user file's commit and delete; a backup holds it alone from its checkpoint
     /// to the copy of the files, so the two agree on which files exist.
     pub(crate) files_lock: tokio::sync::RwLock<()>,
+    /// Export jobs for the worker (`export`), and the lock that makes "one running export per
+    /// user" a check-and-start.
+    pub(crate) export_tx: tokio::sync::mpsc::UnboundedSender<crate::export::ExportRequest>,
+    pub(crate) export_start: tokio::sync::Mutex<()>,
     /// Flush, compaction and cleanup jobs (`system.jobs`).
     pub jobs: Arc<crate::jobs::JobRunner>,
     /// Logical plans of reads (registered as the cache `plan`).
@@ -449,6 +453,7 @@ impl Engine {
             config.bcrypt_cost,
         );
         let audit = crate::audit::AuditLog::new(store.clone());
+        let (export_tx, export_rx) = tokio::sync::mpsc::unbounded_channel();
         let engine = Arc::new(Self {
             config,
             registry,
@@ -462,6 +467,8 @@ impl Engine {
             auto_increment_init: tokio::sync::Mutex::new(()),
             backup_running: tokio::sync::Mutex::new(()),
             files_lock: tokio::sync::RwLock::new(()),
+            export_tx,
+            export_start: tokio::sync::Mutex::new(()),
             jobs,
             plan_cache,
             stats: EngineStats::default(),
@@ -480,6 +487,8 @@ impl Engine {
         engine.jobs.recover().await?;
         engine.ensure_builtin_flows().await?;
         engine.spawn_flow_runner();
+        engine.spawn_export_worker(export_rx);
+        engine.prune_exports(true);
         if engine.store.counters().recounted() {
             // The hot counters were rebuilt at open; the cold ones come from each manifest.
             let cold = engine.cold.clone();

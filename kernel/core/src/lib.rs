@@ -16,11 +16,13 @@
 //! - [`engine`]: opening a data directory and wiring it all together.
 //! - [`flow_host`]: the engine's side of the flow-action contract.
 //! - [`flows`]: KFlows: definitions, the trigger loop, schedules and their statements.
+//! - [`export`]: `EXPORT USER DATA`: a user's data as one ZIP, made by a job.
 //! - [`files`]: user files (`system.user_files`): uploads, downloads, deletes, the sweep.
 //! - [`maintenance`]: CLEANUP DELETED ROWS, BACKUP DATABASE and RESTORE DATABASE.
 
 pub mod engine;
 pub mod exec;
+pub mod export;
 pub mod files;
 pub mod flow_host;
 pub mod flows;

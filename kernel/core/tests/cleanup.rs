@@ -204,6 +204,7 @@ async fn old_tombstones_leave_parquet_and_the_hot_store_recent_ones_stay() {
     run(&engine, &mut alice, "INSERT INTO app.t VALUES (1, 'again')").await;
     assert_eq!(ids(&engine, &mut alice).await, vec![1, 4, 7, 8]);
     assert_eq!(ids(&engine, &mut bob).await, (1..=8).collect::<Vec<_>>());
+    engine.shutdown();
 }
 
 #[tokio::test]
@@ -233,4 +234,5 @@ async fn cleanup_needs_the_service_role_and_a_table_that_keeps_rows() {
     assert!(text.contains("deleted_row_cleanup"), "{text}");
     let drop = error(&engine, &mut root, "DROP FLOW system.deleted_row_cleanup").await;
     assert!(drop.contains("cannot be dropped"), "{drop}");
+    engine.shutdown();
 }

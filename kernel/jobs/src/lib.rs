@@ -32,6 +32,8 @@ pub enum JobKind {
     Cleanup,
     /// One run of a KFlow: a batch of trigger firings, a schedule or `RUN FLOW`.
     Flow,
+    /// `EXPORT USER DATA`: one user's data as a ZIP.
+    Export,
 }
 
 impl JobKind {
@@ -41,6 +43,7 @@ impl JobKind {
             JobKind::Compact => "CO",
             JobKind::Cleanup => "CL",
             JobKind::Flow => "FW",
+            JobKind::Export => "UE",
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl JobKind {
             JobKind::Compact => "compact",
             JobKind::Cleanup => "cleanup",
             JobKind::Flow => "flow",
+            JobKind::Export => "export",
         }
     }
 }
@@ -104,6 +108,9 @@ pub struct JobRecord {
     /// A flow job's flow, `ns.name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
+    /// An export job's user (whose data it holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<kalamdb_types::UserId>,
 }
 
 /// Every job record in a store, oldest first.
@@ -237,6 +244,7 @@ impl JobRunner {
             finished_at: None,
             dropped: None,
             flow: None,
+            user: None,
         };
         if let Err(e) = self.put_job(&job).await {
             self.active.lock().remove(&key);
@@ -265,10 +273,9 @@ impl JobRunner {
                     .compact_table(&table, min_segments)
                     .await
                     .map(|n| format!("Compacted {n} folder(s)")),
-                JobKind::Cleanup | JobKind::Flow => Err(KalamError::Internal(format!(
-                    "{} jobs are not started by the job runner",
-                    kind.as_str()
-                ))),
+                JobKind::Cleanup | JobKind::Flow | JobKind::Export => Err(KalamError::Internal(
+                    format!("{} jobs are not started by the job runner", kind.as_str()),
+                )),
             };
             match result {
                 Ok(message) => {
@@ -387,6 +394,7 @@ impl JobRunner {
             finished_at: None,
             dropped: Some(def.clone()),
             flow: None,
+            user: None,
         };
         self.put_job(&job).await?;
         kalamdb_base::failpoint::abort_at("drop.after_job");

@@ -78,6 +78,9 @@ impl ServerConfig {
         if let Some(v) = get("KALAMDB_FILES_QUOTA_BYTES") {
             self.files.user_quota_bytes = parse("KALAMDB_FILES_QUOTA_BYTES", &v)?;
         }
+        if let Some(v) = get("KALAMDB_EXPORT_RETENTION_HOURS") {
+            self.files.export_retention_hours = parse("KALAMDB_EXPORT_RETENTION_HOURS", &v)?;
+        }
         if let Some(v) = get("KALAMDB_DELETED_RETENTION_HOURS") {
             self.storage.deleted_retention_hours = parse("KALAMDB_DELETED_RETENTION_HOURS", &v)?;
         }
@@ -213,6 +216,7 @@ impl ServerConfig {
             files: kalamdb_core::files::FileSettings {
                 max_file_bytes: self.files.max_file_bytes,
                 user_quota_bytes: self.files.user_quota_bytes,
+                export_retention_hours: self.files.export_retention_hours,
             },
             default_flush_policy: self.storage.default_flush_policy.clone(),
             plan_cache_entries: self.query.plan_cache_entries,

@@ -204,6 +204,8 @@ pub struct FilesSection {
     pub max_file_bytes: u64,
     /// Most bytes one user's files may take together (over it: 403).
     pub user_quota_bytes: u64,
+    /// Hours an `EXPORT USER DATA` ZIP stays downloadable.
+    pub export_retention_hours: u64,
 }
 
 impl Default for FilesSection {
@@ -212,6 +214,7 @@ impl Default for FilesSection {
         Self {
             max_file_bytes: d.max_file_bytes,
             user_quota_bytes: d.user_quota_bytes,
+            export_retention_hours: d.export_retention_hours,
         }
     }
 }

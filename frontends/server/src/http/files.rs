@@ -310,6 +310,81 @@ pub async fn download(
     response
 }
 
+/// `GET /v1/exports/{user_id}/{export_id}`: an `EXPORT USER DATA` ZIP, for its user or an
+/// admin.
+pub async fn export(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((owner, export_id)): Path<(String, String)>,
+) -> Response {
+    let user = match caller(&state, &headers) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let admin = state
+        .engine
+        .catalog
+        .user(&user)
+        .is_some_and(|u| u.role.is_admin());
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("Export '{export_id}' does not exist"),
+        )
+    };
+    if owner != user.as_str() && !admin {
+        return not_found();
+    }
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 128
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+            && s != "."
+            && s != ".."
+    };
+    if !plain(&owner) || !plain(&export_id) {
+        return not_found();
+    }
+    let path = kalamdb_core::export::export_path(
+        &state.engine.config.data_dir,
+        &UserId::new(owner.clone()),
+        &export_id,
+    );
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(_) => return not_found(),
+    };
+    let length = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let chunks = futures::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 256 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    let body = Body::from_stream(chunks);
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"kalamdb-{owner}-{export_id}.zip\""
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    response
+}
+
 /// `DELETE /v1/files/{id}`.
 pub async fn delete(
     State(state): State<AppState>,

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             post(files::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/files/{id}", get(files::download).delete(files::delete))
+        .route("/v1/exports/{user_id}/{export_id}", get(files::export))
         .route("/metrics", get(crate::metrics::metrics))
         .layer(axum::middleware::from_fn(panic::catch_panics))
         .layer(DefaultBodyLimit::max(limit))

@@ -289,6 +289,8 @@ impl Engine {
                     .await
             }
             Statement::BackupDatabase { to } => self.backup_statement(session, to).await,
+            Statement::ExportUserData { user } => self.export_statement(session, user).await,
+            Statement::ShowExports => self.show_exports(session),
             Statement::Replicate { tables, storage } => {
                 self.replicate_statement(session, tables, storage).await
             }

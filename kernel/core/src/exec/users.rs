@@ -181,8 +181,8 @@ impl Engine {
         self.catalog.mark_user_erased(user, now_micros()).await?;
         Ok(message_result(
             format!(
-                "User '{user}' dropped with their data: {} hot row(s) and {} cold file(s) in {} table(s), {} file(s) removed",
-                erased.rows, erased.cold_files, erased.tables, erased.files
+                "User '{user}' dropped with their data: {} hot row(s) and {} cold file(s) in {} table(s), {} file(s) and {} export(s) removed",
+                erased.rows, erased.cold_files, erased.tables, erased.files, erased.exports
             ),
             erased.rows,
         ))

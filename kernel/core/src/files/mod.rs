@@ -35,6 +35,8 @@ pub struct FileSettings {
     pub max_file_bytes: u64,
     /// Most bytes one user's files may take together.
     pub user_quota_bytes: u64,
+    /// Hours an `EXPORT USER DATA` ZIP is kept for download.
+    pub export_retention_hours: u64,
 }
 
 impl Default for FileSettings {
@@ -42,6 +44,7 @@ impl Default for FileSettings {
         Self {
             max_file_bytes: 1 << 30,
             user_quota_bytes: 10 << 30,
+            export_retention_hours: 24,
         }
     }
 }

@@ -99,9 +99,12 @@ impl Engine {
                     now_micros() - (days as i64) * 86_400 * 1_000_000
                 };
                 let n = self.jobs.prune(before, settings.jobs_kept).await?;
+                let exports = self.prune_exports(false);
                 Ok(FlowOutcome {
                     affected: n as u64,
-                    message: format!("Removed {n} finished job record(s)"),
+                    message: format!(
+                        "Removed {n} finished job record(s) and {exports} expired export(s)"
+                    ),
                 })
             }
             DELETED_ROWS => {

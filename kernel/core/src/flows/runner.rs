@@ -363,6 +363,7 @@ impl Engine {
             finished_at: Some(finished),
             dropped: None,
             flow: Some(def.qualified()),
+            user: None,
         };
         match outcome {
             Ok(message) => {

@@ -14,6 +14,7 @@ pub struct Erasure {
     pub tables: usize,
     pub cold_files: usize,
     pub files: usize,
+    pub exports: usize,
 }
 
 impl Engine {
@@ -58,6 +59,7 @@ impl Engine {
                 Err(e) => return Err(crate::error::KalamError::Execution(e.to_string())),
             }
         }
+        out.exports = self.remove_exports(user);
         Ok(out)
     }
 }

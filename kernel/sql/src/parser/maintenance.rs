@@ -109,6 +109,18 @@ mod tests {
             }
         ));
         assert!(parse_statement("DROP USER 'alice' WITH").is_err());
+        assert!(matches!(
+            parse_statement("EXPORT USER DATA FOR 'alice'").unwrap(),
+            Statement::ExportUserData { user: Some(u) } if u.as_str() == "alice"
+        ));
+        assert!(matches!(
+            parse_statement("export user data").unwrap(),
+            Statement::ExportUserData { user: None }
+        ));
+        assert!(matches!(
+            parse_statement("SHOW EXPORT").unwrap(),
+            Statement::ShowExports
+        ));
         assert!(parse_statement("BACKUP DATABASE TO").is_err());
         assert!(parse_statement("CLEANUP DELETED ROWS OLDER THAN 0 DAYS").is_err());
         assert!(parse_statement("RESTORE DATABASE FROM '/x' now").is_err());

@@ -372,6 +372,14 @@ impl KalamParser<'_> {
             let to = self.backup_location()?;
             return Ok(Some(Statement::BackupDatabase { to }));
         }
+        if self.words(&["EXPORT", "USER", "DATA"]) {
+            let user = if self.word("FOR") {
+                Some(UserId::new(self.name_or_string()?))
+            } else {
+                None
+            };
+            return Ok(Some(Statement::ExportUserData { user }));
+        }
         if self.word("REPLICATE") {
             let (tables, storage) = self.replicate()?;
             return Ok(Some(Statement::Replicate { tables, storage }));
@@ -436,6 +444,9 @@ impl KalamParser<'_> {
             }
             if self.word("FLOWS") {
                 return Ok(Some(Statement::ShowFlows));
+            }
+            if self.word("EXPORT") || self.word("EXPORTS") {
+                return Ok(Some(Statement::ShowExports));
             }
             if self.word("TABLES") {
                 let namespace = if self.word("IN") || self.word("FROM") {

@@ -137,6 +137,12 @@ pub enum Statement {
     BackupDatabase {
         to: BackupLocation,
     },
+    /// `EXPORT USER DATA [FOR 'u']`: a job writing the user's data as one ZIP.
+    ExportUserData {
+        user: Option<UserId>,
+    },
+    /// `SHOW EXPORT`: the caller's exports.
+    ShowExports,
     /// `REPLICATE ns.t[, ...] TO STORAGE '<id>'`: the tables' new cold files to that storage.
     Replicate {
         tables: Vec<TableRef>,
