@@ -68,6 +68,93 @@ impl WasmClient {
         })
     }
 
+    /// Uploads one file; resolves to the JSON text of `{"id","name","mime","size","sha256"}`.
+    #[wasm_bindgen(js_name = uploadFile)]
+    pub fn upload_file(
+        &self,
+        name: String,
+        mime: Option<String>,
+        bytes: Vec<u8>,
+    ) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let file = client
+                .upload_file(&name, mime.as_deref(), &bytes)
+                .await
+                .map_err(from_link)?;
+            json_text(&file)
+        })
+    }
+
+    /// Resolves to the JSON text of the caller's files, oldest first.
+    #[wasm_bindgen(js_name = listFiles)]
+    pub fn list_files(&self) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move { json_text(&client.list_files().await.map_err(from_link)?) })
+    }
+
+    /// Resolves to a file's bytes (`Uint8Array`).
+    #[wasm_bindgen(js_name = downloadFile)]
+    pub fn download_file(&self, id: String) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let bytes = client.download_file(&id).await.map_err(from_link)?;
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
+    #[wasm_bindgen(js_name = deleteFile)]
+    pub fn delete_file(&self, id: String) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            client.delete_file(&id).await.map_err(from_link)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Starts `EXPORT USER DATA [FOR user]`; resolves to the job id.
+    #[wasm_bindgen(js_name = startExport)]
+    pub fn start_export(&self, user: Option<String>) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let job = client
+                .start_export(user.as_deref())
+                .await
+                .map_err(from_link)?;
+            Ok(JsValue::from_str(&job))
+        })
+    }
+
+    /// Resolves to the JSON text of `SHOW EXPORT`'s rows.
+    pub fn exports(&self) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move { json_text(&client.exports().await.map_err(from_link)?) })
+    }
+
+    /// Polls until the export finished (or `timeout_ms`); resolves to its JSON text.
+    #[wasm_bindgen(js_name = waitForExport)]
+    pub fn wait_for_export(&self, job_id: String, timeout_ms: f64) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let timeout = std::time::Duration::from_millis(timeout_ms.max(0.0) as u64);
+            let export = client
+                .wait_for_export(&job_id, timeout)
+                .await
+                .map_err(from_link)?;
+            json_text(&export)
+        })
+    }
+
+    /// Resolves to the ZIP (`Uint8Array`) at an export's `download_url`.
+    #[wasm_bindgen(js_name = downloadExport)]
+    pub fn download_export(&self, url: String) -> js_sys::Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let bytes = client.download_export(&url).await.map_err(from_link)?;
+            Ok(js_sys::Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
     /// Resolves to the JSON text of `{"status":"ok"|"unreachable"|"auth_failed",...}`; never
     /// rejects.
     pub fn health(&self) -> js_sys::Promise {

@@ -121,8 +121,12 @@ impl KalamClient {
         &self.inner.auth
     }
 
-    fn endpoint(&self, path: &str) -> String {
+    pub(crate) fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.inner.base_url, path)
+    }
+
+    pub(crate) fn transport(&self) -> &HttpTransport {
+        &self.inner.transport
     }
 
     fn token_slot(&self) -> MutexGuard<'_, Option<TokenPair>> {
@@ -217,7 +221,7 @@ impl KalamClient {
 
     /// The `Authorization: Bearer` token for the next request, logging in or refreshing first
     /// when needed.
-    async fn bearer(&self) -> Result<Option<String>> {
+    pub(crate) async fn bearer(&self) -> Result<Option<String>> {
         match &self.inner.auth {
             Auth::None => Ok(None),
             Auth::Jwt(token) => Ok(Some(token.clone())),

@@ -23,6 +23,8 @@
 //! - [`prepared`]: [`PreparedStatement`], one SQL text executed with many parameter sets.
 //! - [`live`]: [`LiveSubscription`], [`LiveEvent`], [`LiveRows`], [`LiveRowExt`]:
 //!   subscriptions with resume, and typed reads of their rows.
+//! - [`files`]: [`FileInfo`] and [`ExportInfo`]: upload, list, download and delete the
+//!   caller's files; start, poll and download an export of everything they own.
 //! - [`auth`]: [`Auth`] credentials and the kept token pair.
 //! - [`health`]: [`HealthStatus`], the three outcomes a CLI reports.
 //! - [`response`]: [`QueryResponse`] and the mapping of HTTP answers to results or errors.
@@ -36,6 +38,7 @@ pub mod auth;
 pub mod cell;
 pub mod client;
 pub mod error;
+pub mod files;
 pub mod health;
 pub mod live;
 pub mod prepared;
@@ -46,6 +49,7 @@ mod transport;
 pub use auth::Auth;
 pub use client::{KalamClient, KalamClientBuilder};
 pub use error::{KalamLinkError, Result};
+pub use files::{ExportInfo, FileInfo};
 pub use health::HealthStatus;
 pub use live::{
     LiveEvent, LiveRowExt, LiveRows, LiveSubscription, ReconnectPolicy, StopHandle,

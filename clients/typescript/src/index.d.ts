@@ -121,6 +121,26 @@ export declare class KalamError extends Error {
   readonly details?: string;
 }
 
+/** One of the caller's files. */
+export interface FileInfo {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  sha256: string;
+}
+
+/** One row of `SHOW EXPORT`. */
+export interface ExportInfo {
+  job_id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed' | 'expired';
+  /** Microseconds since the epoch. */
+  created_at: number;
+  size: number | null;
+  download_url: string | null;
+  message: string | null;
+}
+
 export declare class PreparedStatement {
   readonly sql: string;
   execute(params?: unknown[]): Promise<QueryResponse>;
@@ -149,6 +169,22 @@ export declare class KalamClient {
     onEvent: (event: LiveEvent) => void,
     options?: Omit<LiveOptions, 'onEvent'>,
   ): Promise<Unsubscribe>;
+  /** Uploads a file into the caller's files (`POST /v1/files`). */
+  uploadFile(name: string, data: Uint8Array | ArrayBuffer | Blob | string, mime?: string): Promise<FileInfo>;
+  /** The caller's files (`system.user_files`), oldest first. */
+  listFiles(): Promise<FileInfo[]>;
+  /** A file's bytes; rejects with code `not_found` for an id that is not the caller's. */
+  downloadFile(id: string): Promise<Uint8Array>;
+  /** Deletes a file and its bytes. */
+  deleteFile(id: string): Promise<void>;
+  /** Starts `EXPORT USER DATA` (`user`: another user's, admins only); resolves to the job id. */
+  startExport(user?: string): Promise<string>;
+  /** The caller's exports (`SHOW EXPORT`), newest first. */
+  exports(): Promise<ExportInfo[]>;
+  /** Waits until the export is no longer queued or running (default limit 10 minutes). */
+  waitForExport(jobId: string, timeoutMs?: number): Promise<ExportInfo>;
+  /** The ZIP at a completed export's `download_url`. */
+  downloadExport(downloadUrl: string): Promise<Uint8Array>;
   /** Whether the server answers and accepts the credentials; never rejects. */
   health(): Promise<HealthStatus>;
   /** Ends every subscription. */

@@ -75,6 +75,14 @@ function liveOptions(options) {
   return JSON.stringify(picked, bigintAsText);
 }
 
+async function asBytes(data) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (typeof Blob !== 'undefined' && data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  throw new KalamError('uploadFile needs a Uint8Array, ArrayBuffer, Blob or string', 'INVALID_INPUT');
+}
+
 /** A statement run many times with different parameters; the server caches its plan. */
 export class PreparedStatement {
   #client;
@@ -177,6 +185,55 @@ export class KalamClient {
         subscription.free();
       }
     };
+  }
+
+  /** Uploads a file (`Uint8Array`, `ArrayBuffer` or `Blob`); resolves to `{ id, name, mime, size, sha256 }`. */
+  async uploadFile(name, data, mime) {
+    const client = await this.#client();
+    const bytes = await asBytes(data);
+    return JSON.parse(await client.uploadFile(name, mime, bytes).catch(rethrow));
+  }
+
+  /** The caller's files, oldest first. */
+  async listFiles() {
+    const client = await this.#client();
+    return JSON.parse(await client.listFiles().catch(rethrow));
+  }
+
+  /** A file's bytes as a `Uint8Array`. */
+  async downloadFile(id) {
+    const client = await this.#client();
+    return client.downloadFile(id).catch(rethrow);
+  }
+
+  /** Deletes a file and its bytes. */
+  async deleteFile(id) {
+    const client = await this.#client();
+    await client.deleteFile(id).catch(rethrow);
+  }
+
+  /** Starts `EXPORT USER DATA` (for `user`: admins only); resolves to the job id `UE-...`. */
+  async startExport(user) {
+    const client = await this.#client();
+    return client.startExport(user).catch(rethrow);
+  }
+
+  /** The caller's exports (`SHOW EXPORT`), newest first. */
+  async exports() {
+    const client = await this.#client();
+    return JSON.parse(await client.exports().catch(rethrow));
+  }
+
+  /** Waits until an export is no longer queued or running; resolves to its `SHOW EXPORT` row. */
+  async waitForExport(jobId, timeoutMs = 600000) {
+    const client = await this.#client();
+    return JSON.parse(await client.waitForExport(jobId, timeoutMs).catch(rethrow));
+  }
+
+  /** The ZIP of a completed export (its `download_url`) as a `Uint8Array`. */
+  async downloadExport(downloadUrl) {
+    const client = await this.#client();
+    return client.downloadExport(downloadUrl).catch(rethrow);
   }
 
   /** `{status:'ok',version}`, `{status:'unreachable',url,reason}` or `{status:'auth_failed',message}`. */

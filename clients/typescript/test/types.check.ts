@@ -1,5 +1,13 @@
 // Compiled by `npm run typecheck` (tsc --noEmit): the README's usage against index.d.ts.
-import { Auth, createClient, KalamError, type LiveEvent, type QueryResponse } from '../src/index.js';
+import {
+  Auth,
+  createClient,
+  KalamError,
+  type ExportInfo,
+  type FileInfo,
+  type LiveEvent,
+  type QueryResponse,
+} from '../src/index.js';
 
 async function usage(): Promise<void> {
   const client = createClient({
@@ -21,6 +29,12 @@ async function usage(): Promise<void> {
   await unsubscribe();
   const health = await client.health();
   if (health.status === 'unreachable') console.log(health.reason);
+  const file: FileInfo = await client.uploadFile('a.txt', new Uint8Array([1, 2]), 'text/plain');
+  const bytes: Uint8Array = await client.downloadFile(file.id);
+  await client.deleteFile(file.id);
+  const job: string = await client.startExport();
+  const done: ExportInfo = await client.waitForExport(job);
+  if (done.download_url !== null) console.log(bytes.length, (await client.downloadExport(done.download_url)).length);
   await client.disconnect();
   createClient({ url: 'http://x', authProvider: async () => Auth.jwt('token') });
 }

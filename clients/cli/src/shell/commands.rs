@@ -100,6 +100,9 @@ impl Shell<'_> {
                     SubscriptionOptions::default(),
                 );
             }
+            Meta::Upload(path) => self.upload(&path),
+            Meta::Download(id, path) => self.download(&id, path.as_deref()),
+            Meta::Export(path) => self.export(path.as_deref()),
             Meta::Invalid(message) => eprintln!("{message}"),
             Meta::Unknown(name) => eprintln!("Unknown command: {name}. Type \\? for help."),
         }

@@ -25,6 +25,9 @@ pub const COMMAND_NAMES: &[&str] = &[
     "\\refresh",
     "\\subscribe",
     "\\timing",
+    "\\upload",
+    "\\download",
+    "\\export",
     "\\x",
 ];
 
@@ -50,6 +53,11 @@ Informational (PATTERN may use * and ?)
   \\d [TABLE]           describe a table (columns, types, keys); without TABLE, list tables
   \\dn, \\l             list namespaces
   \\du                  list users (needs role dba)
+
+Files and your data
+  \\upload PATH         upload a file into your files (system.user_files)
+  \\download ID [PATH]  save one of your files (into PATH, a file or a folder)
+  \\export [PATH]       export everything you own as one ZIP and save it (EXPORT USER DATA)
 
 Namespaces and storage
   \\c, \\connect NS      use NS for unqualified table names (same as USE NS;)
@@ -79,6 +87,12 @@ pub enum Meta {
     Flush(Option<String>),
     /// `\subscribe SELECT ...`: the rest of the line.
     Subscribe(String),
+    /// `\upload PATH` (the rest of the line, so a path may hold spaces).
+    Upload(PathBuf),
+    /// `\download ID [PATH]`.
+    Download(String, Option<PathBuf>),
+    /// `\export [PATH]`.
+    Export(Option<PathBuf>),
     /// A known command used wrongly; holds the message.
     Invalid(String),
     Unknown(String),
@@ -140,6 +154,23 @@ pub fn parse(line: &str) -> Meta {
                 Meta::Subscribe(sql.to_string())
             };
         }
+        "\\upload" => {
+            let path = line.trim_start()[name.len()..].trim();
+            return if path.is_empty() {
+                Meta::Invalid("\\upload: missing required argument PATH".into())
+            } else {
+                Meta::Upload(PathBuf::from(path))
+            };
+        }
+        "\\download" => {
+            return match args.as_slice() {
+                [] => Meta::Invalid("\\download: missing required argument ID".into()),
+                [id] => Meta::Download(id.to_string(), None),
+                [id, path] => Meta::Download(id.to_string(), Some(PathBuf::from(path))),
+                _ => Meta::Invalid("\\download: too many arguments".into()),
+            };
+        }
+        "\\export" => Meta::Export(arg.map(PathBuf::from)),
         other => return Meta::Unknown(other.to_string()),
     };
     if too_many && !matches!(meta, Meta::Invalid(_)) {
@@ -183,6 +214,23 @@ mod tests {
             parse("\\flush app.items"),
             Meta::Flush(Some("app.items".into()))
         );
+    }
+
+    #[test]
+    fn file_commands() {
+        assert_eq!(
+            parse("\\upload my notes.txt"),
+            Meta::Upload("my notes.txt".into())
+        );
+        assert_eq!(parse("\\download F-1"), Meta::Download("F-1".into(), None));
+        assert_eq!(
+            parse("\\download F-1 out/"),
+            Meta::Download("F-1".into(), Some("out/".into()))
+        );
+        assert_eq!(parse("\\export"), Meta::Export(None));
+        assert_eq!(parse("\\export a.zip"), Meta::Export(Some("a.zip".into())));
+        assert!(matches!(parse("\\upload"), Meta::Invalid(m) if m.contains("PATH")));
+        assert!(matches!(parse("\\download"), Meta::Invalid(m) if m.contains("ID")));
     }
 
     #[test]

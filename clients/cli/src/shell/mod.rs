@@ -18,6 +18,7 @@ mod history;
 mod meta;
 mod pattern;
 mod subscribe;
+mod transfer;
 
 use crate::connect::Session;
 use crate::home::KalamHome;

@@ -2,7 +2,8 @@
 //!
 //! Each target provides the same four pieces under the same names, so the client and the
 //! live-subscription logic above them are written once:
-//! - `HttpTransport` with `get` and `post_json` (native: reqwest; wasm32: the global `fetch`),
+//! - `HttpTransport` with `get`, `post_json` and `request` (any method, bytes in and out)
+//!   (native: reqwest, which also streams uploads and downloads; wasm32: the global `fetch`),
 //! - `WsConnection` with `connect`, `send`, `recv` and `close` (native: tokio-tungstenite;
 //!   wasm32: the global `WebSocket`, i.e. the browser's or, in Node, the `ws` package's),
 //! - `spawn` for a background task (native: `tokio::spawn`, so the future must be `Send`;
@@ -22,6 +23,13 @@ impl HttpReply {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+}
+
+/// A complete HTTP answer with a binary body (file and export downloads).
+#[derive(Clone, Debug)]
+pub(crate) struct BytesReply {
+    pub status: u16,
+    pub body: Vec<u8>,
 }
 
 /// Settings every transport honours.

@@ -1,6 +1,6 @@
 //! Native HTTP transport over `reqwest` (rustls for https), plus tokio's `spawn` and `sleep`.
 
-use super::{HttpReply, TransportOptions};
+use super::{BytesReply, HttpReply, TransportOptions};
 use crate::error::{KalamLinkError, Result, root_cause};
 
 pub(crate) struct HttpTransport {
@@ -45,6 +45,121 @@ impl HttpTransport {
             request = request.bearer_auth(token);
         }
         send(url, request).await
+    }
+}
+
+impl HttpTransport {
+    /// Any method with an optional raw body; the answer's bytes.
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        bearer: Option<&str>,
+    ) -> Result<BytesReply> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| {
+            KalamLinkError::Transport {
+                url: url.into(),
+                reason: e.to_string(),
+                source: Box::new(e),
+            }
+        })?;
+        let mut request = self.http.request(method, url);
+        if let Some(kind) = content_type {
+            request = request.header(reqwest::header::CONTENT_TYPE, kind);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| map_error(url, e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| map_error(url, e))?
+            .to_vec();
+        Ok(BytesReply { status, body })
+    }
+
+    /// `POST` of a body of `length` bytes read from `body` as it goes (an upload from disk).
+    pub async fn post_stream<S>(
+        &self,
+        url: &str,
+        content_type: &str,
+        length: u64,
+        body: S,
+        bearer: Option<&str>,
+    ) -> Result<BytesReply>
+    where
+        S: futures::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static,
+    {
+        let mut request = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(reqwest::header::CONTENT_LENGTH, length)
+            // An upload may take longer than a query: no whole-request limit.
+            .timeout(std::time::Duration::from_secs(24 * 3600))
+            .body(reqwest::Body::wrap_stream(body));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| map_error(url, e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| map_error(url, e))?
+            .to_vec();
+        Ok(BytesReply { status, body })
+    }
+
+    /// `GET` whose body goes to `sink` chunk by chunk; `progress(done, total)` after each.
+    /// An error answer's body is returned instead of written.
+    pub async fn download(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        sink: &mut dyn std::io::Write,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<BytesReply> {
+        let mut request = self
+            .http
+            .get(url)
+            .timeout(std::time::Duration::from_secs(24 * 3600));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let mut response = request.send().await.map_err(|e| map_error(url, e))?;
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| map_error(url, e))?
+                .to_vec();
+            return Ok(BytesReply { status, body });
+        }
+        let total = response.content_length();
+        let mut done = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| map_error(url, e))? {
+            sink.write_all(&chunk)
+                .map_err(|e| KalamLinkError::Transport {
+                    url: url.into(),
+                    reason: format!("could not write the download: {e}"),
+                    source: Box::new(e),
+                })?;
+            done += chunk.len() as u64;
+            progress(done, total);
+        }
+        Ok(BytesReply {
+            status,
+            body: Vec::new(),
+        })
     }
 }
 

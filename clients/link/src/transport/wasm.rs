@@ -2,7 +2,7 @@
 //! `spawn_local` and a `setTimeout` sleep. The globals are bound directly rather than through
 //! `window`, so the same module runs in browsers, workers and Node.
 
-use super::{HttpReply, TransportOptions};
+use super::{BytesReply, HttpReply, TransportOptions};
 use crate::error::{KalamLinkError, Result};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -78,12 +78,25 @@ impl HttpTransport {
             .await
     }
 
+    /// Any method with an optional raw body; the answer's bytes.
+    pub async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        bearer: Option<&str>,
+    ) -> Result<BytesReply> {
+        self.limited(url, send_bytes(url, method, content_type, body, bearer))
+            .await
+    }
+
     /// `fetch` has no timeout of its own: race it against a timer.
-    async fn limited(
+    async fn limited<T>(
         &self,
         url: &str,
-        request: impl std::future::Future<Output = Result<HttpReply>>,
-    ) -> Result<HttpReply> {
+        request: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         use futures::FutureExt;
         let request = request.fuse();
         let timer = sleep(self.timeout).fuse();
@@ -148,6 +161,49 @@ async fn send(
     Ok(HttpReply {
         status,
         body: text.as_string().unwrap_or_default(),
+    })
+}
+
+async fn send_bytes(
+    url: &str,
+    method: &str,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+    bearer: Option<&str>,
+) -> Result<BytesReply> {
+    let fail = |e: JsValue| transport_error(url, js_error_text(&e));
+    let headers = web_sys::Headers::new().map_err(fail)?;
+    if let Some(kind) = content_type {
+        headers.set("Content-Type", kind).map_err(fail)?;
+    }
+    if let Some(token) = bearer {
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(fail)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&headers);
+    if let Some(body) = &body {
+        init.set_body(&js_sys::Uint8Array::from(body.as_slice()).into());
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(fail)?;
+    let response = JsFuture::from(global_fetch(&request)).await.map_err(|e| {
+        let reason = js_error_text(&e);
+        KalamLinkError::Unreachable {
+            url: url.into(),
+            source: reason.clone().into(),
+            reason,
+        }
+    })?;
+    let response: web_sys::Response = response.unchecked_into();
+    let status = response.status();
+    let buffer = JsFuture::from(response.array_buffer().map_err(fail)?)
+        .await
+        .map_err(fail)?;
+    Ok(BytesReply {
+        status,
+        body: js_sys::Uint8Array::new(&buffer).to_vec(),
     })
 }
 
