@@ -37,9 +37,26 @@ const SCENARIOS: &[&str] = &[
     "insert_without_trigger",
     "insert_with_trigger",
     "trigger_lag",
+    "disk_copy_64kib",
+    "upload_64kib",
+    "download_64kib",
+    "disk_copy_1mib",
+    "upload_1mib",
+    "download_1mib",
+    "export_1k",
 ];
 /// Scenarios without a PostgreSQL equivalent.
-const NO_BASELINE: &[&str] = &["fanout_1k", "trigger_lag"];
+const NO_BASELINE: &[&str] = &[
+    "fanout_1k",
+    "trigger_lag",
+    "disk_copy_64kib",
+    "upload_64kib",
+    "download_64kib",
+    "disk_copy_1mib",
+    "upload_1mib",
+    "download_1mib",
+    "export_1k",
+];
 
 /// A PostgreSQL cluster started by `pg-cluster.sh`, stopped on drop.
 struct Pg {

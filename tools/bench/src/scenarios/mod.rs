@@ -6,11 +6,13 @@
 //! - [`rate`]: insert throughput as 1, 2, 4, 8, 16 users write at once.
 //! - [`users`]: one user's key lookup as 100, 10k and 100k users have rows in the table.
 //! - [`flows`]: INSERT into a table with a trigger flow, and the trigger's lag.
+//! - [`files`]: upload and download throughput against a disk copy; export of 100k rows.
 //!
 //! Each group creates its own tables in the run's namespace (and the same-named PostgreSQL
 //! schema), measures KalamDB, then the PostgreSQL equivalent when a baseline is configured.
 
 pub mod cold;
+pub mod files;
 pub mod flows;
 pub mod live;
 pub mod rate;
@@ -45,6 +47,10 @@ pub struct Sizes {
     pub probe_rows: u64,
     /// Cap on measured iterations of the slow scenarios (cold scans, fan-out).
     pub heavy_iterations: u64,
+    /// File sizes of the upload and download scenarios.
+    pub file_sizes: Vec<u64>,
+    /// Rows of the exported user.
+    pub export_rows: u64,
 }
 
 impl Sizes {
@@ -62,6 +68,8 @@ impl Sizes {
             user_levels: vec![100, 10_000, 100_000],
             probe_rows: 100,
             heavy_iterations: 20,
+            file_sizes: vec![1 << 20, 100 << 20],
+            export_rows: 100_000,
         }
     }
 
@@ -79,6 +87,8 @@ impl Sizes {
             user_levels: vec![3, 6, 12],
             probe_rows: 5,
             heavy_iterations: 3,
+            file_sizes: vec![64 << 10, 1 << 20],
+            export_rows: 1_000,
         }
     }
 }
@@ -183,6 +193,10 @@ pub const GROUPS: &[(&str, &str)] = &[
         "single-row INSERT into a SHARED table with and without one trigger flow",
     ),
     ("trigger_lag", "INSERT → the trigger flow's copy written"),
+    (
+        "files",
+        "upload/download of 1 MiB and 100 MiB files against a disk copy; export of 100k rows",
+    ),
 ];
 
 /// Whether `--filter` (comma-separated substrings) selects the group.
@@ -219,6 +233,7 @@ pub async fn run_group(name: &str, ctx: &Ctx) -> Vec<ScenarioReport> {
             flows::insert_with_trigger(ctx).await,
         ],
         "trigger_lag" => vec![flows::trigger_lag(ctx).await],
+        "files" => files::run(ctx).await,
         other => {
             let mut r = ScenarioReport::new(other, "unknown scenario");
             r.skip("unknown scenario name");
