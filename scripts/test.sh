@@ -4,15 +4,20 @@
 # in tmux, S3 against s3s-fs). Uses cargo-nextest when installed, cargo test otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The install scripts' detection, against fake machine layouts (no cargo needed).
+scripts/tests/detect-deps.sh
 scripts/install-deps.sh
 scripts/install-test-deps.sh
+# shellcheck source=lib/deps.sh
+. scripts/lib/deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kalamdb-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Client and CLI tests start the real server binary; never let them skip silently.
 export KALAM_REQUIRE_SERVER=1
 # The S3 storage suite runs against a real s3s-fs; never let it skip silently either.
 export KALAM_REQUIRE_S3=1
-export PATH="$HOME/.cargo/bin:$PATH"
+# Cargo's bin (s3s-fs, wasm-bindgen) and a Node.js from the npm registry when one was installed.
+deps_setup_path
 # Old test executables of earlier builds would fill the disk of a machine that keeps the target.
 scripts/prune-target.sh
 # kalamdb-types is shared with the WebAssembly client: it must keep building for wasm32.
