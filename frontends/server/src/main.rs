@@ -5,12 +5,14 @@
 //! - [`config`]: `server.toml` and `KALAMDB_*` variables.
 //! - [`plugins`]: the bundled plugins.
 //! - [`http`]: the HTTP API.
+//! - [`init_scripts`]: the `.sql` files run at the first start.
 //! - [`limits`]: rate limits (queries per user, logins per address).
 //! - [`logging`]: console and rotated file logs.
 //! - [`metrics`]: `/metrics` in the Prometheus text format.
 
 mod config;
 mod http;
+mod init_scripts;
 mod limits;
 mod logging;
 mod metrics;
@@ -74,9 +76,22 @@ async fn serve() {
     let registry = plugins::registry().unwrap_or_else(|e| fail(&e.to_string()));
     let mut engine_config = config.engine_config();
     engine_config.restore_from = args.restore_from.clone();
+    let data_dir = config.storage.data_path.clone();
+    let init = init_scripts::prepare(
+        &data_dir,
+        config.server.init_dir.as_deref(),
+        args.restore_from.is_some(),
+    )
+    .unwrap_or_else(|e| fail(&e));
     let engine = kalamdb_core::Engine::open(engine_config, registry)
         .await
         .unwrap_or_else(|e| fail(&e.to_string()));
+    if let Some(files) = init {
+        if let Err(e) = init_scripts::run(&engine, &data_dir, &files).await {
+            engine.shutdown();
+            fail(&e);
+        }
+    }
     if engine.auth.needs_setup() {
         tracing::warn!(
             "root has no password: set KALAMDB_ROOT_PASSWORD or POST /v1/api/auth/setup from this machine"

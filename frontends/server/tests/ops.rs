@@ -99,6 +99,12 @@ async fn server_log_has_slow_queries_and_json_lines() {
     })
     .await;
     let root = server.root().await;
+    server
+        .ok(
+            &root,
+            "CREATE USER 'slowpw' WITH PASSWORD 'hunter2-marker' ROLE user",
+        )
+        .await;
     server.rows(&root, "SELECT 42 AS answer_marker").await;
     let log = server.data_dir.join("logs/server.log");
     let mut found = None;
@@ -114,6 +120,17 @@ async fn server_log_has_slow_queries_and_json_lines() {
     let parsed: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
     assert_eq!(parsed["target"], "kalamdb::slow_query");
     assert_eq!(parsed["fields"]["user"], "root");
+    // The CREATE USER before it was slow too: logged with its password masked.
+    let content = std::fs::read_to_string(&log).unwrap_or_default();
+    let create = content
+        .lines()
+        .find(|l| l.contains("CREATE USER 'slowpw'"))
+        .expect("the CREATE USER reached the slow-query log");
+    assert!(create.contains("PASSWORD '***'"), "{create}");
+    assert!(
+        !content.contains("hunter2-marker"),
+        "a password reached server.log"
+    );
 }
 
 #[tokio::test]
@@ -148,4 +165,105 @@ async fn rocksdb_keeps_the_configured_number_of_info_logs() {
         !logs.is_empty() && logs.len() <= 3,
         "current LOG plus at most 2 old ones: {logs:?}"
     );
+}
+
+/// An init directory with secrets from files, as a Docker deployment has them.
+fn init_env(tmp: &std::path::Path) -> Vec<(String, String)> {
+    let secrets = tmp.join("secrets");
+    std::fs::create_dir_all(&secrets).unwrap();
+    std::fs::write(secrets.join("root"), format!("{}\n", common::ROOT_PASSWORD)).unwrap();
+    std::fs::write(
+        secrets.join("jwt"),
+        "a-jwt-secret-read-from-a-file-of-40-chars\n",
+    )
+    .unwrap();
+    vec![
+        (
+            "KALAMDB_SERVER_INIT_DIR".into(),
+            tmp.join("init").display().to_string(),
+        ),
+        (
+            "KALAMDB_ROOT_PASSWORD_FILE".into(),
+            secrets.join("root").display().to_string(),
+        ),
+        (
+            "KALAMDB_JWT_SECRET_FILE".into(),
+            secrets.join("jwt").display().to_string(),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn init_scripts_run_once_at_the_first_start_with_secrets_from_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let init = tmp.path().join("init");
+    std::fs::create_dir_all(&init).unwrap();
+    std::fs::write(
+        init.join("01-schema.sql"),
+        "-- the schema\nCREATE NAMESPACE app;\nCREATE SHARED TABLE app.settings (k TEXT PRIMARY KEY, v TEXT);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        init.join("02-data.sql"),
+        "INSERT INTO app.settings VALUES ('a', '1'), ('b', '2');\nCREATE USER 'svc' WITH PASSWORD 'svc-password' ROLE service;\n",
+    )
+    .unwrap();
+    std::fs::write(init.join("README.txt"), "not SQL").unwrap();
+    let data = tmp.path().join("data");
+    let options = || Options {
+        root_password: None,
+        extra_env: init_env(tmp.path()),
+        ..Options::default()
+    };
+
+    let mut server = Server::start_in(&data, options()).await;
+    let root = server.root().await;
+    let rows = server
+        .rows(&root, "SELECT k, v FROM app.settings ORDER BY k")
+        .await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    server.login("svc", "svc-password").await;
+    assert!(data.join("init.done").exists());
+    assert!(
+        !data.join("jwt_secret").exists(),
+        "the secret came from KALAMDB_JWT_SECRET_FILE, none is generated"
+    );
+    server.stop();
+
+    // A restart does not run them again (CREATE NAMESPACE app would fail, the rows double).
+    let mut server = Server::start_in(&data, options()).await;
+    let root = server.root().await;
+    let rows = server.rows(&root, "SELECT k FROM app.settings").await;
+    assert_eq!(rows.len(), 2);
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_failing_init_script_stops_the_server_and_its_database_is_not_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let init = tmp.path().join("init");
+    std::fs::create_dir_all(&init).unwrap();
+    std::fs::write(init.join("01-ok.sql"), "CREATE NAMESPACE app;\n").unwrap();
+    std::fs::write(
+        init.join("02-bad.sql"),
+        "CREATE NAMESPACE more;\n\nSELEC oops;\nCREATE NAMESPACE never;\n",
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    let options = Options {
+        root_password: None,
+        extra_env: init_env(tmp.path()),
+        ..Options::default()
+    };
+    let (mut child, started) = common::spawn(&data, &options);
+    let log = started.expect_err("the server must not start");
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(log.contains("init: 02-bad.sql line 3:"), "{log}");
+
+    let (mut child, started) = common::spawn(&data, &options);
+    let log = started.expect_err("a half-initialized database must not be served");
+    assert!(!child.wait().unwrap().success());
+    assert!(log.contains("did not all succeed"), "{log}");
+    assert!(log.contains("02-bad.sql line 3"), "{log}");
 }

@@ -685,3 +685,20 @@ fn docker_build_steps_run_outside_docker() {
     let bin_dir = bin_dir.to_string_lossy().into_owned();
     run_docker_build_steps(&["--bin-dir", bin_dir.as_str()]);
 }
+
+#[test]
+fn the_license_file_matches_the_declared_license() {
+    let license = read("LICENSE");
+    assert!(
+        license.contains("Apache License") && license.contains("Version 2.0, January 2004"),
+        "LICENSE must hold the Apache License 2.0 text"
+    );
+    assert!(
+        read("Cargo.toml").contains("license = \"Apache-2.0\""),
+        "the workspace declares Apache-2.0"
+    );
+    assert!(
+        read("clients/typescript/package.json").contains("\"license\": \"Apache-2.0\""),
+        "the TypeScript package declares the same license"
+    );
+}

@@ -10,6 +10,7 @@
 //! - [`model`]: the catalog values statements carry (defaults, access levels, storage modes).
 //! - [`types`]: SQL type names to column types.
 //! - [`syntax_error`]: sqlparser errors in PostgreSQL's words.
+//! - [`redact`]: SQL text with passwords and credentials masked, for logs.
 //! - [`bind`]: `NEW.col` / `OLD.col` of a flow bound as parameters.
 //! - [`error`]: `SqlError`.
 
@@ -18,12 +19,14 @@ pub mod error;
 pub mod guard;
 pub mod model;
 pub mod parser;
+pub mod redact;
 pub mod statement;
 pub mod syntax_error;
 pub mod types;
 
 pub use error::{Result, SqlError};
 pub use parser::parse_statement;
+pub use redact::redact_secrets;
 pub use statement::Statement;
 
 /// The statements of `sql`, trimmed, without empty ones and without the trailing `;`

@@ -61,6 +61,7 @@ fn the_example_config_loads_to_the_defaults() {
 fn every_config_key_is_documented_in_the_example() {
     let mut full = ServerConfig::default();
     // Optional keys serialize only when set.
+    full.server.init_dir = Some("x".into());
     full.storage.local_storage_path = Some("x".into());
     full.storage.default_flush_policy = Some("rows:1".into());
     full.auth.jwt_secret = Some("x".into());

@@ -1,6 +1,7 @@
 //! Server configuration: `server.toml` (every key optional, unknown keys refused), then
 //! `KALAMDB_*` environment variables on top. Defaults live here and only here.
 
+pub mod env;
 mod sections;
 
 pub use sections::*;
@@ -39,106 +40,10 @@ impl ServerConfig {
         Ok(config)
     }
 
-    /// Applies `KALAMDB_*` overrides read through `get`.
+    /// Applies `KALAMDB_*` overrides read through `get` (see [`env`]: every scalar key,
+    /// aliases, `*_FILE` variants).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), String> {
-        fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
-            v.parse()
-                .map_err(|_| format!("environment variable {key}='{v}' is not valid"))
-        }
-        if let Some(v) = get("KALAMDB_SERVER_HOST") {
-            self.server.host = v;
-        }
-        if let Some(v) = get("KALAMDB_SERVER_PORT") {
-            self.server.port = parse("KALAMDB_SERVER_PORT", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_HEALTH_ALLOW_REMOTE") {
-            self.server.health_allow_remote = parse("KALAMDB_HEALTH_ALLOW_REMOTE", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_DATA_DIR") {
-            self.storage.data_path = PathBuf::from(v);
-        }
-        if let Some(v) = get("KALAMDB_USER_SHARDS") {
-            self.storage.user_shards = parse("KALAMDB_USER_SHARDS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_CODEC") {
-            self.storage.codec = v;
-        }
-        if let Some(v) = get("KALAMDB_SYNC_WRITES") {
-            self.storage.sync_writes = parse("KALAMDB_SYNC_WRITES", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_STREAM_EVICTION_SECS") {
-            self.storage.stream_eviction_interval_secs = parse("KALAMDB_STREAM_EVICTION_SECS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_COMPACTION_THRESHOLD") {
-            self.storage.compaction_threshold = parse("KALAMDB_COMPACTION_THRESHOLD", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_FILES_MAX_BYTES") {
-            self.files.max_file_bytes = parse("KALAMDB_FILES_MAX_BYTES", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_FILES_QUOTA_BYTES") {
-            self.files.user_quota_bytes = parse("KALAMDB_FILES_QUOTA_BYTES", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_EXPORT_RETENTION_HOURS") {
-            self.files.export_retention_hours = parse("KALAMDB_EXPORT_RETENTION_HOURS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_DELETED_RETENTION_HOURS") {
-            self.storage.deleted_retention_hours = parse("KALAMDB_DELETED_RETENTION_HOURS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_DEFAULT_FLUSH_POLICY") {
-            self.storage.default_flush_policy = Some(v).filter(|p| !p.trim().is_empty());
-        }
-        if let Some(v) = get("KALAMDB_ROOT_PASSWORD") {
-            self.auth.root_password = Some(v);
-        }
-        if let Some(v) = get("KALAMDB_JWT_SECRET") {
-            self.auth.jwt_secret = Some(v);
-        }
-        if let Some(v) = get("KALAMDB_JWT_EXPIRY_HOURS") {
-            self.auth.jwt_expiry_hours = parse("KALAMDB_JWT_EXPIRY_HOURS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_BCRYPT_COST") {
-            self.auth.bcrypt_cost = parse("KALAMDB_BCRYPT_COST", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_QUERIES_PER_SECOND") {
-            self.limits.queries_per_second = parse("KALAMDB_QUERIES_PER_SECOND", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_QUERY_BURST") {
-            self.limits.query_burst = parse("KALAMDB_QUERY_BURST", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_LOGINS_PER_MINUTE") {
-            self.limits.logins_per_minute = parse("KALAMDB_LOGINS_PER_MINUTE", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_LOGIN_BURST") {
-            self.limits.login_burst = parse("KALAMDB_LOGIN_BURST", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_STATEMENT_TIMEOUT_SECS") {
-            self.limits.statement_timeout_secs = parse("KALAMDB_STATEMENT_TIMEOUT_SECS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_MAX_RESULT_ROWS") {
-            self.limits.max_result_rows = parse("KALAMDB_MAX_RESULT_ROWS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_MAX_WS_CONNECTIONS_PER_USER") {
-            self.limits.max_ws_connections_per_user =
-                parse("KALAMDB_MAX_WS_CONNECTIONS_PER_USER", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_LOG_LEVEL") {
-            self.logging.level = v;
-        }
-        if let Some(v) = get("KALAMDB_LOG_FORMAT") {
-            self.logging.format = v;
-        }
-        if let Some(v) = get("KALAMDB_LOG_DIR") {
-            self.logging.directory = Some(PathBuf::from(v));
-        }
-        if let Some(v) = get("KALAMDB_SLOW_QUERY_MS") {
-            self.logging.slow_query_ms = parse("KALAMDB_SLOW_QUERY_MS", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_STATS_ENABLED") {
-            self.stats.enabled = parse("KALAMDB_STATS_ENABLED", &v)?;
-        }
-        if let Some(v) = get("KALAMDB_PLAN_CACHE_ENTRIES") {
-            self.query.plan_cache_entries = parse("KALAMDB_PLAN_CACHE_ENTRIES", &v)?;
-        }
+        *self = env::apply(self, &get)?;
         Ok(())
     }
 

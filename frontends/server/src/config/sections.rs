@@ -19,6 +19,9 @@ pub struct ServerSection {
     pub allow_remote_setup: bool,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Folder of `*.sql` files run once, as root, when the server creates a new data
+    /// directory (`KALAMDB_SERVER_INIT_DIR`; `init_scripts`).
+    pub init_dir: Option<PathBuf>,
 }
 
 impl Default for ServerSection {
@@ -29,6 +32,7 @@ impl Default for ServerSection {
             health_allow_remote: false,
             allow_remote_setup: false,
             max_body_bytes: 2 * 1024 * 1024,
+            init_dir: None,
         }
     }
 }

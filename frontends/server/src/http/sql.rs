@@ -124,7 +124,9 @@ pub async fn sql(
     let outcome = engine.execute_sql(&mut session, &request.sql, params).await;
     let elapsed_ms = start.elapsed().as_millis() as u64;
     if elapsed_ms >= state.config.logging.slow_query_ms {
-        let sql: String = request.sql.chars().take(2000).collect();
+        // Passwords and storage credentials never reach the log.
+        let redacted = kalamdb_core::sql::redact_secrets(&request.sql);
+        let sql: String = redacted.chars().take(2000).collect();
         tracing::warn!(
             target: "kalamdb::slow_query",
             user = %user.user_id,
