@@ -433,3 +433,138 @@ async fn a_public_address_needs_a_long_jwt_secret() {
         assert!(log.contains("at least 32 characters"), "{log}");
     }
 }
+
+fn cors_options(origins: &str, credentials: bool) -> Options {
+    Options {
+        extra_env: vec![
+            ("KALAMDB_SERVER_CORS_ALLOWED_ORIGINS".into(), origins.into()),
+            (
+                "KALAMDB_SERVER_CORS_ALLOW_CREDENTIALS".into(),
+                credentials.to_string(),
+            ),
+        ],
+        ..Options::default()
+    }
+}
+
+async fn preflight(server: &Server, origin: &str, method: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/v1/api/sql", server.url),
+        )
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", method)
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .expect("preflight")
+}
+
+async fn sql_from(server: &Server, origin: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/v1/api/sql", server.url))
+        .header("Origin", origin)
+        .bearer_auth(token)
+        .json(&json!({"sql": "SELECT 1 AS one"}))
+        .send()
+        .await
+        .expect("sql")
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+#[tokio::test]
+async fn without_configured_origins_no_page_on_another_origin_can_read_answers() {
+    let server = Server::start().await;
+    let token = server.root().await;
+    let pre = preflight(&server, "https://app.example.com", "POST").await;
+    assert_eq!(pre.status(), 403);
+    assert_eq!(header(&pre, "access-control-allow-origin"), None);
+    let answer = sql_from(&server, "https://app.example.com", &token).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(header(&answer, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn configured_origins_get_preflights_and_headers_and_others_do_not() {
+    let server = Server::start_with(cors_options(
+        "https://app.example.com,http://localhost:5173",
+        true,
+    ))
+    .await;
+    let token = server.root().await;
+
+    let pre = preflight(&server, "http://localhost:5173", "POST").await;
+    assert_eq!(pre.status(), 204);
+    assert_eq!(
+        header(&pre, "access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
+    assert_eq!(
+        header(&pre, "access-control-allow-credentials"),
+        Some("true")
+    );
+    let methods = header(&pre, "access-control-allow-methods").unwrap_or_default();
+    assert!(
+        methods.contains("POST") && methods.contains("DELETE"),
+        "{methods}"
+    );
+    let headers = header(&pre, "access-control-allow-headers").unwrap_or_default();
+    assert!(
+        headers.contains("Authorization") && headers.contains("Content-Type"),
+        "{headers}"
+    );
+    assert!(header(&pre, "access-control-max-age").is_some());
+    assert!(header(&pre, "vary").unwrap_or_default().contains("Origin"));
+
+    let answer = sql_from(&server, "https://app.example.com", &token).await;
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        header(&answer, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert!(
+        header(&answer, "access-control-expose-headers")
+            .unwrap_or_default()
+            .contains("ETag")
+    );
+    let body: Value = answer.json().await.expect("json");
+    assert_eq!(body["results"][0]["rows"][0][0], json!("1"), "{body}");
+
+    // An unknown method is refused in the preflight.
+    assert_eq!(
+        preflight(&server, "https://app.example.com", "PUT")
+            .await
+            .status(),
+        403
+    );
+
+    // Another origin: its preflight is refused and answers carry no CORS header.
+    let pre = preflight(&server, "https://evil.example.net", "POST").await;
+    assert_eq!(pre.status(), 403);
+    assert_eq!(header(&pre, "access-control-allow-origin"), None);
+    let answer = sql_from(&server, "https://evil.example.net", &token).await;
+    assert_eq!(header(&answer, "access-control-allow-origin"), None);
+}
+
+#[tokio::test]
+async fn a_wildcard_origin_works_only_without_credentials() {
+    let server = Server::start_with(cors_options("*", false)).await;
+    let pre = preflight(&server, "https://anywhere.example", "POST").await;
+    assert_eq!(pre.status(), 204);
+    assert_eq!(header(&pre, "access-control-allow-origin"), Some("*"));
+    assert_eq!(header(&pre, "access-control-allow-credentials"), None);
+    drop(server);
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (mut child, started) = common::spawn(&tmp.path().join("data"), &cors_options("*", true));
+    let log = started.expect_err("* with credentials must not start");
+    assert!(!child.wait().expect("wait").success());
+    assert!(log.contains("cannot be combined"), "{log}");
+}

@@ -49,6 +49,7 @@ impl ServerConfig {
 
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<(), String> {
+        crate::http::cors::check_config(&self.server)?;
         if self.storage.user_shards == 0 || self.storage.user_shards > 256 {
             return Err(format!(
                 "storage.user_shards = {} must be between 1 and 256",

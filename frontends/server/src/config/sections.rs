@@ -22,6 +22,12 @@ pub struct ServerSection {
     /// Folder of `*.sql` files run once, as root, when the server creates a new data
     /// directory (`KALAMDB_SERVER_INIT_DIR`; `init_scripts`).
     pub init_dir: Option<PathBuf>,
+    /// Browser origins (`https://app.example.com`) allowed to call the API across origins;
+    /// `*` allows any origin. Empty (the default): no CORS headers are sent.
+    pub cors_allowed_origins: Vec<String>,
+    /// Let browsers send cookies and HTTP authentication across origins
+    /// (`Access-Control-Allow-Credentials`); refused together with `*`.
+    pub cors_allow_credentials: bool,
 }
 
 impl Default for ServerSection {
@@ -33,6 +39,8 @@ impl Default for ServerSection {
             allow_remote_setup: false,
             max_body_bytes: 2 * 1024 * 1024,
             init_dir: None,
+            cors_allowed_origins: Vec::new(),
+            cors_allow_credentials: false,
         }
     }
 }

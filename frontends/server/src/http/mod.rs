@@ -7,9 +7,11 @@
 //! - [`files`]: `/v1/files`, the caller's user files.
 //! - [`bearer`]: reading and checking tokens.
 //! - [`panic`]: a panicking handler answered as a 500.
+//! - [`cors`]: cross-origin requests from browsers (`server.cors_allowed_origins`).
 
 pub mod auth;
 pub mod bearer;
+pub mod cors;
 pub mod files;
 pub mod health;
 pub mod panic;
@@ -87,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(cors::Cors::new(&state.config.server)),
+            cors::cors,
         ))
         .with_state(state)
 }
