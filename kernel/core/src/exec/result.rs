@@ -112,7 +112,9 @@ fn num(v: f64) -> Json {
 
 /// One cell in the wire encoding.
 pub fn cell_json(array: &ArrayRef, i: usize, wire: &KalamDataType) -> Json {
-    if array.is_null(i) {
+    // A NullArray (`SELECT NULL`) has no validity buffer, so `is_null` says false for it; its
+    // cells would otherwise reach the fallback below and be sent as the text "NULL".
+    if array.is_null(i) || array.data_type() == &DataType::Null {
         return Json::Null;
     }
     match array.data_type() {
@@ -205,4 +207,29 @@ fn time_cell(micros: i64) -> Json {
     } else {
         format!("{base}.{frac:06}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, NullArray, StringArray};
+    use std::sync::Arc;
+
+    #[test]
+    fn null_cells_are_json_null_whatever_the_array() {
+        let nulls: ArrayRef = Arc::new(NullArray::new(2));
+        assert_eq!(cell_json(&nulls, 1, &KalamDataType::Text), Json::Null);
+        let text: ArrayRef = Arc::new(StringArray::from(vec![Some("NULL"), None]));
+        assert_eq!(
+            cell_json(&text, 0, &KalamDataType::Text),
+            Json::String("NULL".into())
+        );
+        assert_eq!(cell_json(&text, 1, &KalamDataType::Text), Json::Null);
+        let ints: ArrayRef = Arc::new(Int64Array::from(vec![Some(7), None]));
+        assert_eq!(
+            cell_json(&ints, 0, &KalamDataType::BigInt),
+            Json::String("7".into())
+        );
+        assert_eq!(cell_json(&ints, 1, &KalamDataType::BigInt), Json::Null);
+    }
 }
