@@ -27,6 +27,14 @@ pub fn run(mut args: Args) -> Exit {
             return Exit::ConnectionFailure;
         }
     };
+    args.apply_env(|name| std::env::var(name).ok());
+    let stop_on_error = match crate::script::on_error_stop(&args.set) {
+        Ok(stop) => stop,
+        Err(message) => {
+            eprintln!("kalam: {message}");
+            return Exit::ConnectionFailure;
+        }
+    };
     // Credentials named on the command line or in the environment win over saved ones;
     // `--save-credentials` means a password login is wanted.
     let explicit = args.gives_credentials()
@@ -59,9 +67,25 @@ pub fn run(mut args: Args) -> Exit {
                 return Exit::SqlError;
             }
         };
-        return run_sql(&runtime, &session, &mut printer, &sql);
+        let name = if path.as_os_str() == "-" {
+            "<stdin>".to_string()
+        } else {
+            path.display().to_string()
+        };
+        printer.display.width = output::terminal_width();
+        let client = &session.client;
+        return crate::script::run(
+            &runtime,
+            client,
+            &mut printer,
+            &name,
+            &sql,
+            None,
+            stop_on_error,
+        )
+        .exit;
     }
-    shell::run(&runtime, &session, printer, home.as_ref())
+    shell::run(&runtime, &session, printer, home.as_ref(), stop_on_error)
 }
 
 fn read_sql(path: &std::path::Path) -> std::io::Result<String> {

@@ -31,10 +31,11 @@ pub enum Format {
     after_help = "Examples:\n  kalam --url http://127.0.0.1:8080 --user root --password\n  \
                   kalam -c 'SELECT * FROM system.namespaces' --json\n  \
                   kalam --file schema.sql --csv\n\n\
-                  Exit status: 0 success, 1 SQL error, 2 connection or authentication failure."
+                  Exit status: 0 success, 1 SQL error, 2 connection or authentication failure, \
+                  3 a --file statement failed (ON_ERROR_STOP, on by default)."
 )]
 pub struct Args {
-    /// Server URL [default: http://127.0.0.1:8080]
+    /// Server URL [default: http://127.0.0.1:8080; also KALAM_URL]
     #[arg(short = 'u', long, value_name = "URL", conflicts_with_all = ["host", "port"])]
     pub url: Option<String>,
 
@@ -46,7 +47,7 @@ pub struct Args {
     #[arg(short = 'p', long, value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// User to log in as [default: root]
+    /// User to log in as [default: root; also KALAM_USER]
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
 
@@ -66,6 +67,11 @@ pub struct Args {
     /// Run the SQL in this file ('-' for standard input) and exit
     #[arg(short = 'f', long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+
+    /// Set a variable: -v ON_ERROR_STOP=0 lets a --file script go on after a failing statement
+    /// (it stops at the first error by default)
+    #[arg(short = 'v', long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
 
     /// Output format [default: table]
     #[arg(long, value_enum)]
@@ -123,6 +129,16 @@ impl Args {
             Some(Format::Csv)
         } else {
             self.format
+        }
+    }
+
+    /// `KALAM_URL` and `KALAM_USER` for what the command line left out (psql's `PGHOST`/`PGUSER`).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        if self.url.is_none() && self.host.is_none() && self.port.is_none() {
+            self.url = get("KALAM_URL").filter(|u| !u.is_empty());
+        }
+        if self.user.is_none() && self.token.is_none() {
+            self.user = get("KALAM_USER").filter(|u| !u.is_empty());
         }
     }
 

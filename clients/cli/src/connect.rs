@@ -64,6 +64,40 @@ pub fn connect(
             if needs_setup {
                 return after_setup(runtime, &client, args, home, user);
             }
+            // psql's habit: no password given and the server wants one, so ask for it.
+            if let (Some(name), false) = (&user, from_store)
+                && args.password.is_none()
+                && args.token.is_none()
+                && std::env::var_os("KALAM_PASSWORD").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stdin())
+            {
+                let password = rpassword::prompt_password(format!("Password for user {name}: "))
+                    .map_err(|e| {
+                        eprintln!("could not read the password: {e}");
+                        Exit::ConnectionFailure
+                    })?;
+                let client = build(&url, Auth::basic(name, password))?;
+                return match runtime.block_on(client.health()) {
+                    HealthStatus::Ok(version) => {
+                        if args.save_credentials {
+                            save(runtime, &client, home)?;
+                        }
+                        Ok(Session {
+                            client,
+                            version,
+                            user,
+                        })
+                    }
+                    HealthStatus::AuthFailed(message) => {
+                        eprintln!("authentication failed for user '{name}' at {url}: {message}");
+                        Err(Exit::ConnectionFailure)
+                    }
+                    other => {
+                        eprintln!("{other}");
+                        Err(Exit::ConnectionFailure)
+                    }
+                };
+            }
             match (&user, from_store) {
                 (Some(user), true) => eprintln!(
                     "the saved credentials of '{user}' for {url} were refused: {message}. \
@@ -75,6 +109,10 @@ pub fn connect(
                 ),
                 (None, _) => eprintln!("authentication failed at {url}: {message}"),
             }
+            return Err(Exit::ConnectionFailure);
+        }
+        other => {
+            eprintln!("{other}");
             return Err(Exit::ConnectionFailure);
         }
     };

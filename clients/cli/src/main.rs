@@ -24,6 +24,7 @@ mod home;
 mod output;
 mod query;
 mod render;
+mod script;
 mod setup;
 mod shell;
 mod spinner;

@@ -18,6 +18,8 @@ pub enum Exit {
     Ok = 0,
     SqlError = 1,
     ConnectionFailure = 2,
+    /// A script statement failed with `ON_ERROR_STOP` on (psql's status 3).
+    ScriptError = 3,
 }
 
 impl From<Exit> for ExitCode {
@@ -48,6 +50,7 @@ impl Printer {
                 expanded: config.expanded(),
                 timing: config.timing.unwrap_or(true),
                 width: None,
+                null: "NULL".into(),
             },
             color,
             spinner,
@@ -97,15 +100,31 @@ impl Printer {
     /// Prints a failed request (with a caret into `sql` when given) and returns the exit
     /// status it stands for.
     pub fn error(&self, url: &str, err: &KalamLinkError, sql: Option<&str>) -> Exit {
+        self.error_with_prefix(url, err, sql, "")
+    }
+
+    /// [`Printer::error`] for a statement of a script, `location` naming its file and line.
+    pub fn error_at(&self, url: &str, err: &KalamLinkError, sql: &str, location: &str) -> Exit {
+        self.error_with_prefix(url, err, Some(sql), location)
+    }
+
+    fn error_with_prefix(
+        &self,
+        url: &str,
+        err: &KalamLinkError,
+        sql: Option<&str>,
+        prefix: &str,
+    ) -> Exit {
         if err.is_connection_error() {
             let reason = match err {
                 KalamLinkError::Unreachable { reason, .. }
                 | KalamLinkError::Transport { reason, .. } => reason.clone(),
                 other => other.to_string(),
             };
-            eprintln!("could not connect to server at {url}: {reason}");
+            eprintln!("{prefix}could not connect to server at {url}: {reason}");
             return Exit::ConnectionFailure;
         }
+        eprint!("{prefix}");
         let text = match sql {
             Some(sql) => render::error_with_sql(err, sql),
             None => render::error(err),

@@ -18,6 +18,8 @@ fn help_describes_the_terminal_and_its_options() {
         "--token",
         "--command",
         "--file",
+        "--set",
+        "ON_ERROR_STOP",
         "--format",
         "--json",
         "--csv",

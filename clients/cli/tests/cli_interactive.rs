@@ -1,6 +1,7 @@
 //! The shell in a real terminal (tmux): the prompt, a multi-line statement, Tab completion of a
 //! table and a column, Ctrl-C on a slow query and on typed input, the spinner appearing and
-//! clearing, history saved without secrets, and refusal to start when the server is down.
+//! clearing, history saved without secrets, the password prompt, `\watch`, `\e`, and refusal to
+//! start when the server is down.
 
 mod common;
 use common::tmux::{self, Tmux, kalam_command};
@@ -248,6 +249,126 @@ fn the_shell_does_not_open_when_the_server_is_down() {
         "{screen}"
     );
     assert!(!screen.contains("kalam> "), "{screen}");
+}
+
+#[test]
+fn a_missing_password_is_asked_for_as_psql_does() {
+    if !tmux::available() {
+        return;
+    }
+    let Some(server) = server::start() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    let t = Tmux::start(&kalam_command(
+        home.path(),
+        &["--url", &server.url, "--user", "root"],
+    ));
+    t.wait_for("Password for user root: ");
+    t.line(server::ROOT_PASSWORD);
+    let screen = t.wait_for("kalam> ");
+    // The password is not echoed.
+    assert!(!screen.contains(server::ROOT_PASSWORD), "{screen}");
+    t.line("\\q");
+    t.wait_for("[exited 0]");
+
+    let t = Tmux::start(&kalam_command(
+        home.path(),
+        &["--url", &server.url, "--user", "root"],
+    ));
+    t.wait_for("Password for user root: ");
+    t.line("not-the-password");
+    let screen = t.wait_for("[exited 2]");
+    assert!(
+        screen.contains("authentication failed for user 'root'"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn watch_reruns_the_query_until_ctrl_c() {
+    if !tmux::available() {
+        return;
+    }
+    let Some(server) = server::start() else {
+        return;
+    };
+    let setup = as_root(
+        &server.url,
+        &[
+            "-c",
+            "CREATE NAMESPACE app; CREATE SHARED TABLE app.jobs (id BIGINT PRIMARY KEY); \
+             INSERT INTO app.jobs (id) VALUES (1)",
+        ],
+    );
+    assert_eq!(setup.code, Some(0), "{}", setup.stderr);
+    let home = tempfile::tempdir().expect("home");
+    let t = root_shell(&server.url, home.path());
+    t.line("SELECT count(*) AS jobs FROM app.jobs;");
+    t.wait_for("(1 row)");
+    t.line("\\watch 0.5");
+    t.wait_for_n("(every 0.5s)", 2);
+    // A change shows up in a later run.
+    let out = as_root(
+        &server.url,
+        &["-c", "INSERT INTO app.jobs (id) VALUES (2), (3)"],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    t.wait_until("a run counting 3 jobs", |s| s.contains("│    3 │"));
+    t.keys(&["C-c"]);
+    t.line("SELECT 'after watch' AS done;");
+    let screen = t.wait_for("after watch");
+    let runs = screen.matches("(every 0.5s)").count();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(
+        t.screen().matches("(every 0.5s)").count(),
+        runs,
+        "still watching"
+    );
+}
+
+#[test]
+fn edit_opens_the_editor_and_runs_what_it_wrote() {
+    if !tmux::available() {
+        return;
+    }
+    let Some(server) = server::start() else {
+        return;
+    };
+    let home = tempfile::tempdir().expect("home");
+    // The "editor" appends to the statement it was given, as a user would.
+    let editor = home.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nprintf \" AS edited, 'via editor' AS how;\\n\" >> \"$1\"\n",
+    )
+    .expect("write editor");
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let command = format!(
+        "EDITOR='{}' {}",
+        editor.display(),
+        kalam_command(
+            home.path(),
+            &[
+                "--url",
+                &server.url,
+                "--user",
+                "root",
+                "--password",
+                server::ROOT_PASSWORD,
+            ],
+        )
+    );
+    let t = Tmux::start(&command);
+    t.wait_for("kalam> ");
+    // A statement begun at the prompt goes to the editor and runs when it comes back with `;`.
+    t.line("SELECT 42");
+    t.wait_for("    -> ");
+    t.line("\\e");
+    let screen = t.wait_for("via editor");
+    assert!(screen.contains("edited"), "{screen}");
+    assert!(screen.contains("42"), "{screen}");
+    assert!(screen.contains("(1 row)"), "{screen}");
 }
 
 #[test]

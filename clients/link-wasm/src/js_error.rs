@@ -29,9 +29,11 @@ pub fn from_link(err: KalamLinkError) -> JsValue {
         KalamLinkError::Transport { .. } => ("TRANSPORT".into(), None),
         KalamLinkError::UnexpectedResponse { .. } => ("UNEXPECTED_RESPONSE".into(), None),
         KalamLinkError::InvalidUrl(_) => ("INVALID_URL".into(), None),
-        KalamLinkError::Cell { .. } | KalamLinkError::NoSuchColumn(_) => {
-            ("INVALID_INPUT".into(), None)
-        }
+        KalamLinkError::Cell { .. }
+        | KalamLinkError::NoSuchColumn(_)
+        | KalamLinkError::Decode { .. }
+        | KalamLinkError::Params(_) => ("INVALID_INPUT".into(), None),
+        _ => ("CLIENT_ERROR".into(), None),
     };
     let value = error(&code, &message);
     if let Some(status) = err.http_status() {

@@ -75,6 +75,7 @@ impl LiveOptionsSpec {
                 max_delay: self
                     .max_reconnect_delay_ms
                     .map_or(defaults.max_delay, Duration::from_millis),
+                jitter: defaults.jitter,
             },
         })
     }
@@ -98,6 +99,10 @@ impl From<HealthStatus> for HealthSpec {
                 HealthSpec::Unreachable { url, reason }
             }
             HealthStatus::AuthFailed(message) => HealthSpec::AuthFailed { message },
+            other => HealthSpec::Unreachable {
+                url: String::new(),
+                reason: other.to_string(),
+            },
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 
 /// How the client authenticates.
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Auth {
     /// No credentials: only `/health` and the auth endpoints will answer.
     #[default]

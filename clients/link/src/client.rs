@@ -13,6 +13,8 @@ use chrono::Utc;
 use kalamdb_types::wire::{
     LoginRequest, LoginResponse, MeResponse, SetupRequest, SetupStatus, SqlRequest,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -187,6 +189,34 @@ impl KalamClient {
             namespace_id: namespace.map(str::to_string),
         })
         .await
+    }
+
+    /// Runs one statement with `$1, $2, ...` bound to `params`: anything that serializes to a
+    /// JSON array, such as a tuple `(42, "hi")`, an array, a `Vec`, or `()` for none.
+    pub async fn query_params(&self, sql: &str, params: impl Serialize) -> Result<QueryResponse> {
+        self.query_with(sql, params_of(params)?, None).await
+    }
+
+    /// Runs one statement and returns its rows as `T`: a `#[derive(Deserialize)]` struct
+    /// with fields named like the columns, a tuple of the columns in order, or a map.
+    /// `params` as for [`KalamClient::query_params`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: kalam_link::KalamClient) -> kalam_link::Result<()> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Message { id: i64, body: Option<String> }
+    /// let recent: Vec<Message> = client
+    ///     .query_as("SELECT id, body FROM app.messages WHERE id > $1", (100,))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_as<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: impl Serialize,
+    ) -> Result<Vec<T>> {
+        let response = self.query_params(sql, params).await?;
+        rows_of(&response)
     }
 
     async fn send_sql(&self, request: &SqlRequest) -> Result<QueryResponse> {
@@ -384,5 +414,30 @@ mod tests {
     fn builder_refuses_bad_urls() {
         let err = KalamClient::builder("localhost:8080").build().err();
         assert!(matches!(err, Some(KalamLinkError::InvalidUrl(u)) if u == "localhost:8080"));
+    }
+}
+
+/// `params` as the wire's parameter list.
+pub(crate) fn params_of(params: impl Serialize) -> Result<Vec<serde_json::Value>> {
+    match serde_json::to_value(params) {
+        Ok(serde_json::Value::Array(values)) => Ok(values),
+        Ok(serde_json::Value::Null) => Ok(Vec::new()),
+        Ok(other) => Err(KalamLinkError::Params(format!(
+            "expected a tuple, array or Vec of values, got {}",
+            match other {
+                serde_json::Value::Object(_) => "an object",
+                serde_json::Value::String(_) => "a string",
+                _ => "a single value",
+            }
+        ))),
+        Err(e) => Err(KalamLinkError::Params(e.to_string())),
+    }
+}
+
+/// The rows of the response's one result set as `T`.
+pub(crate) fn rows_of<T: DeserializeOwned>(response: &QueryResponse) -> Result<Vec<T>> {
+    match response.results.first() {
+        Some(result) => crate::row::QueryResultExt::rows_as(result),
+        None => Ok(Vec::new()),
     }
 }

@@ -9,7 +9,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Result alias of this crate.
 pub type Result<T, E = KalamLinkError> = std::result::Result<T, E>;
 
+/// New variants may be added: match with a `_` arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KalamLinkError {
     /// The server answered with an error body (`{"status":"error","error":{...}}`).
     #[error("{code}: {message}")]
@@ -87,6 +89,20 @@ pub enum KalamLinkError {
     /// A result has no column of that name.
     #[error("no column named '{0}' in the result")]
     NoSuchColumn(String),
+
+    /// A result row could not become the requested type ([`query_as`](crate::KalamClient::query_as)).
+    #[error("row {row}: {message}")]
+    Decode {
+        /// 0-based row number in the result.
+        row: usize,
+        /// What did not fit, naming the column.
+        message: String,
+    },
+
+    /// The parameters given to [`query_params`](crate::KalamClient::query_params) do not
+    /// serialize to a JSON array (a tuple, array, `Vec` or `()`).
+    #[error("invalid query parameters: {0}")]
+    Params(String),
 }
 
 impl KalamLinkError {

@@ -5,6 +5,7 @@
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// The server is up (and, when credentials were given, accepted them). Holds the server's
     /// version, or `unknown` when `/health` is not open to this client (it answers loopback only).

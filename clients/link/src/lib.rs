@@ -29,6 +29,7 @@
 //! - [`health`]: [`HealthStatus`], the three outcomes a CLI reports.
 //! - [`response`]: [`QueryResponse`] and the mapping of HTTP answers to results or errors.
 //! - [`row`]: [`Row`] and [`QueryResultExt`], cells by column name.
+//! - [`de`]: rows into user types with serde (`query_as::<T>()`, [`Row::decode`]).
 //! - [`cell`]: decoders for the wire's cell encoding (BIGINT as text, TIMESTAMP as microseconds).
 //! - [`error`]: the [`KalamLinkError`] enum and its classes (connection, auth).
 //! - `transport`: HTTP, WebSocket, spawn and timers per target (reqwest and tokio-tungstenite
@@ -37,6 +38,7 @@
 pub mod auth;
 pub mod cell;
 pub mod client;
+pub mod de;
 pub mod error;
 pub mod files;
 pub mod health;
@@ -48,6 +50,7 @@ mod transport;
 
 pub use auth::Auth;
 pub use client::{KalamClient, KalamClientBuilder};
+pub use de::DecodeError;
 pub use error::{KalamLinkError, Result};
 pub use files::{ExportInfo, FileInfo};
 pub use health::HealthStatus;

@@ -7,6 +7,8 @@
 use crate::client::KalamClient;
 use crate::error::Result;
 use crate::response::QueryResponse;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// A statement with `$1, $2, ...` placeholders, from [`KalamClient::prepare`].
@@ -42,5 +44,13 @@ impl PreparedStatement {
         self.client
             .query_with(&self.sql, params, self.namespace.as_deref())
             .await
+    }
+
+    /// Runs the statement with `params` (a tuple, array or `Vec` of serializable values) and
+    /// returns its rows as `T`, as [`KalamClient::query_as`] does.
+    pub async fn query_as<T: DeserializeOwned>(&self, params: impl Serialize) -> Result<Vec<T>> {
+        let params = crate::client::params_of(params)?;
+        let response = self.execute(params).await?;
+        crate::client::rows_of(&response)
     }
 }

@@ -2,9 +2,11 @@
 //! with the [`cell`](crate::cell) decoders.
 
 use crate::cell::{self, CellError};
-use crate::error::Result;
+use crate::de::DecodeError;
+use crate::error::{KalamLinkError, Result};
 use chrono::{DateTime, Utc};
 use kalamdb_types::wire::{QueryResult, SchemaField};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// One row of a result, with its schema.
@@ -59,6 +61,12 @@ impl<'a> Row<'a> {
     pub fn get_timestamp(&self, column: &str) -> Result<Option<DateTime<Utc>>> {
         self.read(column, cell::as_timestamp)
     }
+
+    /// The whole row as `T`: a struct with fields named like the columns, a tuple of the
+    /// columns in order, or a map ([`de`](crate::de) tells how each cell is read).
+    pub fn decode<T: DeserializeOwned>(&self) -> std::result::Result<T, DecodeError> {
+        crate::de::row_into(self.schema, self.cells)
+    }
 }
 
 /// Row access on the wire's [`QueryResult`].
@@ -71,6 +79,8 @@ pub trait QueryResultExt {
     fn row_views(&self) -> Vec<Row<'_>>;
     /// Row `i`, if there is one.
     fn row(&self, i: usize) -> Option<Row<'_>>;
+    /// Every row as `T` (see [`Row::decode`]); the error names the row and column.
+    fn rows_as<T: DeserializeOwned>(&self) -> Result<Vec<T>>;
 }
 
 impl QueryResultExt for QueryResult {
@@ -94,12 +104,22 @@ impl QueryResultExt for QueryResult {
         let cells = self.rows.as_ref()?.get(i)?;
         Some(Row::new(&self.schema, cells))
     }
+
+    fn rows_as<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
+        self.row_views()
+            .iter()
+            .enumerate()
+            .map(|(row, view)| {
+                view.decode()
+                    .map_err(|e| KalamLinkError::Decode { row, message: e.0 })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::KalamLinkError;
     use kalamdb_types::KalamDataType;
     use serde_json::json;
 

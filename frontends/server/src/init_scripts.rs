@@ -11,7 +11,7 @@
 
 use kalamdb_core::Engine;
 use kalamdb_core::exec::batch::BatchError;
-use kalamdb_core::sql::split_statements;
+use kalamdb_core::sql::split_with_lines;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -92,12 +92,10 @@ pub async fn run(engine: &Engine, data_dir: &Path, files: &[PathBuf]) -> Result<
             kalamdb_types::UserId::new("root"),
             kalamdb_types::Role::System,
         );
-        let mut offset = 0;
         let mut count = 0;
-        for statement in split_statements(&text) {
-            let line = line_of(&text, &statement, &mut offset);
+        for (line, statement) in split_with_lines(&text) {
             if let Err(e) = engine
-                .execute_sql(&mut session, &statement, Vec::new())
+                .execute_sql(&mut session, statement, Vec::new())
                 .await
             {
                 let message = match e {
@@ -115,54 +113,4 @@ pub async fn run(engine: &Engine, data_dir: &Path, files: &[PathBuf]) -> Result<
     std::fs::rename(&pending, data_dir.join(DONE))
         .map_err(|e| format!("cannot record the finished initialization: {e}"))?;
     Ok(())
-}
-
-/// The 1-based line where `statement` starts in `text`, searching from `offset` on.
-fn line_of(text: &str, statement: &str, offset: &mut usize) -> usize {
-    let head: String = without_leading_comments(statement)
-        .chars()
-        .take(40)
-        .collect();
-    if let Some(found) = text[*offset..].find(&head) {
-        let at = *offset + found;
-        *offset = at + head.len();
-        return text[..at].matches('\n').count() + 1;
-    }
-    text[..*offset].matches('\n').count() + 1
-}
-
-/// The statement from its first token on: leading blanks and `--` / `/* */` comments skipped.
-fn without_leading_comments(statement: &str) -> &str {
-    let mut rest = statement.trim_start();
-    loop {
-        if let Some(after) = rest.strip_prefix("--") {
-            rest = after
-                .find('\n')
-                .map_or("", |n| &after[n + 1..])
-                .trim_start();
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after
-                .find("*/")
-                .map_or("", |n| &after[n + 2..])
-                .trim_start();
-        } else {
-            return rest.trim_end();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_follow_the_statements() {
-        let text = "-- schema\nCREATE NAMESPACE app;\n\nCREATE USER TABLE app.t (id INT PRIMARY KEY);\nINSERT INTO app.t VALUES (1);";
-        let mut offset = 0;
-        let lines: Vec<usize> = split_statements(text)
-            .iter()
-            .map(|s| line_of(text, s, &mut offset))
-            .collect();
-        assert_eq!(lines, [2, 4, 5]);
-    }
 }

@@ -121,6 +121,39 @@ pub fn split(sql: &str) -> Vec<&str> {
         .collect()
 }
 
+/// [`split`] with the 1-based line of each statement's first token (after any comments that
+/// lead it), for error messages that point into a script.
+pub fn split_with_lines(sql: &str) -> Vec<(usize, &str)> {
+    split(sql)
+        .into_iter()
+        .map(|piece| {
+            let offset = piece.as_ptr() as usize - sql.as_ptr() as usize;
+            let code = offset + (piece.len() - without_leading_comments(piece).len());
+            (sql[..code].matches('\n').count() + 1, piece)
+        })
+        .collect()
+}
+
+/// `text` from its first token on: leading whitespace and comments skipped.
+fn without_leading_comments(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after
+                .split_once('\n')
+                .map_or("", |(_, tail)| tail)
+                .trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after
+                .split_once("*/")
+                .map_or("", |(_, tail)| tail)
+                .trim_start();
+        } else {
+            return rest;
+        }
+    }
+}
+
 /// True when the text holds at least one statement and everything after its last `;` is
 /// whitespace or comments (nothing left open), so a shell can send it.
 pub fn is_complete(sql: &str) -> bool {
@@ -158,6 +191,13 @@ pub fn only_comments(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_point_at_each_statements_first_token() {
+        let sql = "-- schema\nCREATE NAMESPACE app;\n\nSELECT\n  1; /* two */ SELECT 'a;\nb';\n\n-- last\nSELECT 3";
+        let lines: Vec<usize> = split_with_lines(sql).into_iter().map(|(l, _)| l).collect();
+        assert_eq!(lines, [2, 4, 5, 9]);
+    }
 
     #[test]
     fn statements_end_at_semicolons_outside_quotes_and_comments() {

@@ -25,6 +25,7 @@ pub mod syntax_error;
 pub mod types;
 
 pub use error::{Result, SqlError};
+pub use kalamdb_split::split_with_lines;
 pub use parser::parse_statement;
 pub use redact::redact_secrets;
 pub use statement::Statement;

@@ -5,7 +5,8 @@
 use super::cell;
 use kalam_link::QueryResult;
 
-pub fn render_result(result: &QueryResult) -> String {
+/// The result in blocks, `null` shown for NULL cells (`NULL` unless `\pset null` changed it).
+pub fn render_with_null(result: &QueryResult, null: &str) -> String {
     let rows = result.rows.as_deref().unwrap_or_default();
     if rows.is_empty() {
         return "(0 rows)\n".to_string();
@@ -21,7 +22,7 @@ pub fn render_result(result: &QueryResult) -> String {
         .map(|row| {
             row.iter()
                 .enumerate()
-                .map(|(i, v)| cell::text(result.schema.get(i), v).unwrap_or_else(|| "NULL".into()))
+                .map(|(i, v)| cell::text(result.schema.get(i), v).unwrap_or_else(|| null.into()))
                 .collect()
         })
         .collect();
@@ -83,7 +84,7 @@ mod tests {
         }))
         .unwrap_or_default();
         assert_eq!(
-            render_result(&result),
+            render_with_null(&result, "NULL"),
             "\
 -[ RECORD 1 ]------
 id          | 1
@@ -102,6 +103,6 @@ description | NULL
             "schema": [{"name":"id","data_type":"Int","index":0}], "rows": [], "row_count": 0
         }))
         .unwrap_or_default();
-        assert_eq!(render_result(&empty), "(0 rows)\n");
+        assert_eq!(render_with_null(&empty, "NULL"), "(0 rows)\n");
     }
 }

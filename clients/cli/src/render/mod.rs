@@ -27,7 +27,7 @@ pub enum Expanded {
 }
 
 /// How results are shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Display {
     pub format: Format,
     pub expanded: Expanded,
@@ -35,6 +35,8 @@ pub struct Display {
     pub timing: bool,
     /// Terminal width in columns; wider tables are fitted to it. `None`: no limit.
     pub width: Option<usize>,
+    /// What a NULL cell shows in tables and expanded display (`\pset null`; default `NULL`).
+    pub null: String,
 }
 
 impl Default for Display {
@@ -44,6 +46,7 @@ impl Default for Display {
             expanded: Expanded::Off,
             timing: true,
             width: None,
+            null: "NULL".into(),
         }
     }
 }

@@ -52,20 +52,20 @@ fn render_result_with(display: &Display, result: &QueryResult) -> String {
     }
     let rows = result.rows.as_deref().unwrap_or_default();
     if display.expanded == Expanded::On {
-        return expanded::render_result(result);
+        return expanded::render_with_null(result, &display.null);
     }
     let mut text = String::new();
     if !result.schema.is_empty() {
-        let natural = table(result).to_string();
+        let natural = table(result, &display.null).to_string();
         let too_wide = display
             .width
             .is_some_and(|w| natural.lines().any(|l| l.chars().count() > w));
         if too_wide && display.expanded == Expanded::Auto && !rows.is_empty() {
-            return expanded::render_result(result);
+            return expanded::render_with_null(result, &display.null);
         }
         match display.width.and_then(|w| u16::try_from(w).ok()) {
             Some(width) if too_wide => {
-                let mut fitted = table(result);
+                let mut fitted = table(result, &display.null);
                 fitted
                     .set_content_arrangement(ContentArrangement::Dynamic)
                     .set_width(width);
@@ -83,7 +83,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "row" } else { "rows" }
 }
 
-fn table(result: &QueryResult) -> Table {
+fn table(result: &QueryResult, null: &str) -> Table {
     let mut table = Table::new();
     table.load_preset(BOX_PRESET);
     // Headers stay left-aligned even over right-aligned numeric columns.
@@ -95,7 +95,7 @@ fn table(result: &QueryResult) -> Table {
     );
     for row in result.rows.iter().flatten() {
         table.add_row(row.iter().enumerate().map(|(i, value)| {
-            Cell::new(cell::text(result.schema.get(i), value).unwrap_or_else(|| "NULL".into()))
+            Cell::new(cell::text(result.schema.get(i), value).unwrap_or_else(|| null.into()))
         }));
     }
     for (i, field) in result.schema.iter().enumerate() {

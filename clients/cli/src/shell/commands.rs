@@ -27,9 +27,7 @@ impl Shell<'_> {
             }
             Meta::Include(path) => match std::fs::read_to_string(&path) {
                 Ok(sql) if sql.trim().is_empty() => {}
-                Ok(sql) => {
-                    self.execute(&sql);
-                }
+                Ok(sql) => self.include(&path.display().to_string(), &sql),
                 Err(e) => eprintln!("{}: {e}", path.display()),
             },
             Meta::Output(path) => {
@@ -103,6 +101,16 @@ impl Shell<'_> {
             Meta::Upload(path) => self.upload(&path),
             Meta::Download(id, path) => self.download(&id, path.as_deref()),
             Meta::Export(path) => self.export(path.as_deref()),
+            Meta::Pset(option, value) => self.pset(option.as_deref(), value.as_deref()),
+            Meta::Set(assignment) => self.set(assignment),
+            Meta::Unset(name) => self.unset(&name),
+            Meta::Watch(seconds) => self.watch_last(seconds),
+            Meta::Edit(path) => {
+                if let Some(sql) = self.edit("", path.as_deref()) {
+                    self.execute(&sql);
+                }
+            }
+            Meta::Copy(text) => self.copy(&text),
             Meta::Invalid(message) => eprintln!("{message}"),
             Meta::Unknown(name) => eprintln!("Unknown command: {name}. Type \\? for help."),
         }
@@ -151,7 +159,7 @@ impl Shell<'_> {
     }
 
     /// Runs SQL whose result a meta-command prints itself; errors are printed here.
-    fn quiet(&mut self, sql: &str) -> Option<QueryResult> {
+    pub(super) fn quiet(&mut self, sql: &str) -> Option<QueryResult> {
         let session = self.session;
         let client = &session.client;
         let result =

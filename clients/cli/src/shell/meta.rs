@@ -10,10 +10,12 @@ pub const COMMAND_NAMES: &[&str] = &[
     "\\c",
     "\\connect",
     "\\conninfo",
+    "\\copy",
     "\\d",
     "\\dn",
     "\\dt",
     "\\du",
+    "\\e",
     "\\flush",
     "\\h",
     "\\health",
@@ -21,13 +23,17 @@ pub const COMMAND_NAMES: &[&str] = &[
     "\\i",
     "\\l",
     "\\o",
+    "\\pset",
     "\\q",
     "\\refresh",
+    "\\set",
     "\\subscribe",
     "\\timing",
+    "\\unset",
     "\\upload",
     "\\download",
     "\\export",
+    "\\watch",
     "\\x",
 ];
 
@@ -42,11 +48,17 @@ General
 Query input and output
   SQL ending with ';'  run it; statements may span lines
   Ctrl-C               discard the statement being typed, or stop waiting for a running one
-  \\i FILE              run the SQL in FILE
+  \\e [FILE]            edit the query buffer (or the last query, or FILE) in $EDITOR
+  \\i FILE              run the SQL in FILE, one statement at a time
+  \\watch [SEC]         run the last query every SEC seconds (default 2) until Ctrl-C
   \\subscribe SELECT    live query: the current rows, then every change until Ctrl-C
   \\o [FILE]            send query results to FILE, or back to the terminal
   \\timing [on|off]     show the server time of each query (Took: ...)
   \\x [on|off|auto]     expanded display: one block per row (auto: when a table is too wide)
+  \\pset [NAME [VALUE]] output option: format aligned|csv|json, null TEXT; alone: list them
+  \\copy ...            \\copy TABLE [(COLS)] FROM|TO 'FILE' CSV [HEADER], or (SELECT ...) TO
+  \\set [NAME [VALUE]]  set a variable (ON_ERROR_STOP); alone: list them
+  \\unset NAME          remove a variable
 
 Informational (PATTERN may use * and ?)
   \\dt [PATTERN]        list tables, e.g. \\dt app.* or \\dt *log*
@@ -64,7 +76,7 @@ Namespaces and storage
   \\flush [TABLE]       flush a table (or every table of the current namespace) to storage";
 
 /// A parsed meta-command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Meta {
     Help,
     Quit,
@@ -93,6 +105,17 @@ pub enum Meta {
     Download(String, Option<PathBuf>),
     /// `\export [PATH]`.
     Export(Option<PathBuf>),
+    /// `\pset [NAME [VALUE]]`.
+    Pset(Option<String>, Option<String>),
+    /// `\set`, `\set NAME`, `\set NAME VALUE...` (the values joined).
+    Set(Option<(String, String)>),
+    Unset(String),
+    /// `\watch [SECONDS]`.
+    Watch(f64),
+    /// `\e [FILE]`.
+    Edit(Option<PathBuf>),
+    /// `\copy ...`: the rest of the line.
+    Copy(String),
     /// A known command used wrongly; holds the message.
     Invalid(String),
     Unknown(String),
@@ -171,12 +194,67 @@ pub fn parse(line: &str) -> Meta {
             };
         }
         "\\export" => Meta::Export(arg.map(PathBuf::from)),
+        "\\pset" => {
+            let rest = line.trim_start()[name.len()..].trim();
+            return match rest.split_once(char::is_whitespace) {
+                None if rest.is_empty() => Meta::Pset(None, None),
+                None => Meta::Pset(Some(rest.to_ascii_lowercase()), None),
+                Some((option, value)) => Meta::Pset(
+                    Some(option.to_ascii_lowercase()),
+                    Some(unquote(value.trim())),
+                ),
+            };
+        }
+        "\\set" => {
+            return match args.split_first() {
+                None => Meta::Set(None),
+                Some((name, values)) => Meta::Set(Some((
+                    name.to_string(),
+                    values
+                        .iter()
+                        .map(|v| unquote(v))
+                        .collect::<Vec<_>>()
+                        .join(""),
+                ))),
+            };
+        }
+        "\\unset" => match arg {
+            Some(name) => Meta::Unset(name),
+            None => Meta::Invalid("\\unset: missing required argument NAME".into()),
+        },
+        "\\watch" => match arg.as_deref().map(str::parse::<f64>) {
+            None => Meta::Watch(2.0),
+            Some(Ok(seconds)) if seconds > 0.0 && seconds.is_finite() => Meta::Watch(seconds),
+            Some(_) => Meta::Invalid(format!(
+                "\\watch: incorrect interval value \"{}\": a number of seconds above 0",
+                arg.unwrap_or_default()
+            )),
+        },
+        "\\e" | "\\edit" => Meta::Edit(arg.map(PathBuf::from)),
+        "\\copy" => {
+            let rest = line.trim_start()[name.len()..].trim();
+            return if rest.is_empty() {
+                Meta::Invalid(
+                    "\\copy: arguments required: \\copy TABLE FROM|TO 'FILE' CSV [HEADER]".into(),
+                )
+            } else {
+                Meta::Copy(rest.to_string())
+            };
+        }
         other => return Meta::Unknown(other.to_string()),
     };
     if too_many && !matches!(meta, Meta::Invalid(_)) {
         return Meta::Invalid(format!("{name}: too many arguments"));
     }
     meta
+}
+
+/// A value as typed, without surrounding single quotes (`''` inside stands for one quote).
+fn unquote(value: &str) -> String {
+    match value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        Some(inner) => inner.replace("''", "'"),
+        None => value.to_string(),
+    }
 }
 
 /// `on`/`off` (also `true`/`false`, `1`/`0`); `None` when no value was given.
@@ -231,6 +309,38 @@ mod tests {
         assert_eq!(parse("\\export a.zip"), Meta::Export(Some("a.zip".into())));
         assert!(matches!(parse("\\upload"), Meta::Invalid(m) if m.contains("PATH")));
         assert!(matches!(parse("\\download"), Meta::Invalid(m) if m.contains("ID")));
+    }
+
+    #[test]
+    fn psql_settings_and_loops() {
+        assert_eq!(parse("\\pset"), Meta::Pset(None, None));
+        assert_eq!(
+            parse("\\pset format csv"),
+            Meta::Pset(Some("format".into()), Some("csv".into()))
+        );
+        assert_eq!(
+            parse("\\pset null '(none yet)'"),
+            Meta::Pset(Some("null".into()), Some("(none yet)".into()))
+        );
+        assert_eq!(parse("\\set"), Meta::Set(None));
+        assert_eq!(
+            parse("\\set ON_ERROR_STOP off"),
+            Meta::Set(Some(("ON_ERROR_STOP".into(), "off".into())))
+        );
+        assert_eq!(
+            parse("\\set X"),
+            Meta::Set(Some(("X".into(), String::new())))
+        );
+        assert_eq!(parse("\\unset X"), Meta::Unset("X".into()));
+        assert_eq!(parse("\\watch"), Meta::Watch(2.0));
+        assert_eq!(parse("\\watch 0.5"), Meta::Watch(0.5));
+        assert!(matches!(parse("\\watch 0"), Meta::Invalid(m) if m.contains("interval")));
+        assert_eq!(parse("\\e"), Meta::Edit(None));
+        assert_eq!(
+            parse("\\copy app.t TO 'a b.csv' CSV"),
+            Meta::Copy("app.t TO 'a b.csv' CSV".into())
+        );
+        assert!(matches!(parse("\\copy"), Meta::Invalid(_)));
     }
 
     #[test]

@@ -9,16 +9,22 @@
 //! - [`history`]: the history file and which entries stay out of it.
 //! - [`pattern`]: `*`/`?` patterns of `\dt`.
 //! - [`subscribe`]: `\subscribe`, live rows over the WebSocket.
+//! - [`settings`]: `\set`, `\unset`, `\pset`; [`watch`]: `\watch`; [`edit`]: `\e`;
+//!   [`copy`]: `\copy` to and from CSV files.
 
 mod catalog;
 mod commands;
 mod complete;
+mod copy;
+mod edit;
 mod helper;
 mod history;
 mod meta;
 mod pattern;
+mod settings;
 mod subscribe;
 mod transfer;
+mod watch;
 
 use crate::connect::Session;
 use crate::home::KalamHome;
@@ -44,6 +50,12 @@ pub struct Shell<'a> {
     namespace: Option<String>,
     editor: Editor<KalamHelper, FileHistory>,
     history: Option<PathBuf>,
+    /// `\set` variables (`ON_ERROR_STOP` decides how `\i` scripts end), by name.
+    vars: std::collections::BTreeMap<String, String>,
+    /// The last SQL sent from the prompt (`\watch`, `\e`).
+    last_sql: Option<String>,
+    /// Text `\e` returned without a closing `;`: it becomes the statement being typed.
+    edited: Option<String>,
 }
 
 pub fn run(
@@ -51,6 +63,7 @@ pub fn run(
     session: &Session,
     printer: Printer,
     home: Option<&KalamHome>,
+    stop_on_error: bool,
 ) -> Exit {
     let config = Config::builder()
         .auto_add_history(false)
@@ -83,6 +96,12 @@ pub fn run(
         namespace: None,
         editor,
         history,
+        vars: std::collections::BTreeMap::from([(
+            settings::ON_ERROR_STOP.to_string(),
+            if stop_on_error { "on" } else { "off" }.to_string(),
+        )]),
+        last_sql: None,
+        edited: None,
     };
     shell.banner();
     shell.repl()
@@ -131,8 +150,27 @@ impl Shell<'_> {
             let command = line.trim();
             if command.starts_with('\\') {
                 self.remember(command);
-                if !self.meta(meta::parse(command)) {
-                    break Exit::Ok;
+                match meta::parse(command) {
+                    // `\e` works on the statement being typed.
+                    meta::Meta::Edit(path) => {
+                        if let Some(sql) = self.edit(&buffer, path.as_deref()) {
+                            buffer.clear();
+                            self.remember(sql.trim());
+                            self.execute(&sql);
+                        } else if let Some(typed) = self.edited.take() {
+                            buffer = typed;
+                        }
+                    }
+                    // `\watch` runs the statement being typed, else the last one.
+                    meta::Meta::Watch(seconds) if !buffer.trim().is_empty() => {
+                        let sql = std::mem::take(&mut buffer);
+                        self.watch(&sql, seconds);
+                    }
+                    other => {
+                        if !self.meta(other) {
+                            break Exit::Ok;
+                        }
+                    }
                 }
                 continue;
             }
@@ -197,6 +235,7 @@ impl Shell<'_> {
     fn execute(&mut self, sql: &str) -> bool {
         let session = self.session;
         let client = &session.client;
+        self.last_sql = Some(sql.to_string());
         // `SUBSCRIBE TO` over HTTP only says how to subscribe: the shell does it.
         if let [single] = statement::split(sql).as_slice()
             && let Some(parsed) = subscribe::from_subscribe_to(single, self.namespace.as_deref())
@@ -243,6 +282,25 @@ impl Shell<'_> {
                 eprintln!("{}", query::CANCELLED);
                 false
             }
+        }
+    }
+
+    /// `\i FILE`: the script's statements one at a time ([`crate::script`]).
+    fn include(&mut self, name: &str, sql: &str) {
+        let session = self.session;
+        let stop_on_error = self.stop_on_error();
+        let finished = crate::script::run(
+            self.runtime,
+            &session.client,
+            &mut self.printer,
+            name,
+            sql,
+            self.namespace.take(),
+            stop_on_error,
+        );
+        self.namespace = finished.namespace;
+        if finished.changed_catalog {
+            self.reload_catalog();
         }
     }
 

@@ -2,26 +2,16 @@
 //! live query over the WebSocket of API.md. The initial rows are
 //! printed as one table once loaded (pulling further pages with `next_batch`), then each change
 //! as a line (`INSERT`, `UPDATE`, `DELETE` with the row's columns) until Ctrl-C, which
-//! unsubscribes. kalam-link has no WebSocket client yet, so the CLI speaks the protocol itself
-//! with the shared `kalamdb_types::ws` messages; it should move to kalam-link's subscriptions
-//! once those exist.
+//! unsubscribes. It runs on kalam-link's subscription, so a dropped connection is reported,
+//! retried with backoff and resumed after the last `_seq` shown: the rows changed meanwhile
+//! print as `CHANGED` lines, and nothing is shown twice.
 
 use crate::output::Printer;
 use crate::render::{cell, table};
-use futures::{SinkExt, StreamExt};
-use kalam_link::{Auth, KalamClient, QueryResult, SchemaField};
-use kalamdb_types::ws::{
-    ChangeType, ClientMessage, Protocol, RowObject, ServerMessage, SubscriptionOptions,
-    SubscriptionRequest,
-};
+use kalam_link::{KalamClient, LiveEvent, QueryResult, RowObject, SchemaField, SubscribeOptions};
+use kalamdb_types::ws::SubscriptionOptions;
 use serde_json::Value;
-use std::time::Duration;
 use tokio::runtime::Runtime;
-use tokio_tungstenite::tungstenite::Message;
-
-const SUBSCRIPTION_ID: &str = "kalam-cli";
-/// The server drops clients silent for 10 s.
-const PING_EVERY: Duration = Duration::from_secs(4);
 
 /// Runs the subscription until Ctrl-C or the server ends it; problems are printed.
 pub fn run(
@@ -106,160 +96,87 @@ fn parse_options(list: &str) -> Result<SubscriptionOptions, String> {
     Ok(options)
 }
 
-/// `ws://host:port/v1/ws` for `http://host:port` (wss for https).
-pub fn ws_url(http_url: &str) -> String {
-    let rest = http_url
-        .strip_prefix("https://")
-        .map(|r| format!("wss://{r}"))
-        .or_else(|| {
-            http_url
-                .strip_prefix("http://")
-                .map(|r| format!("ws://{r}"))
-        })
-        .unwrap_or_else(|| http_url.to_string());
-    format!("{rest}/v1/ws")
-}
-
-async fn token(client: &KalamClient) -> Result<String, String> {
-    match client.auth() {
-        Auth::Jwt(token) => Ok(token.clone()),
-        Auth::Basic { .. } => client
-            .login()
-            .await
-            .map(|login| login.access_token)
-            .map_err(|e| e.to_string()),
-        Auth::None => Err("live queries need a logged-in user".into()),
-    }
-}
-
-fn encode(message: &ClientMessage) -> Result<Message, String> {
-    serde_json::to_string(message)
-        .map(Message::text)
-        .map_err(|e| e.to_string())
-}
-
 async fn listen(
     client: &KalamClient,
     printer: &mut Printer,
     sql: &str,
     options: SubscriptionOptions,
 ) -> Result<(), String> {
-    let token = token(client).await?;
-    let url = ws_url(client.url());
-    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .map_err(|e| format!("could not open the live-query connection {url}: {e}"))?;
-    let authenticate = ClientMessage::Authenticate {
-        method: Some("jwt".into()),
-        token: Some(token),
-        protocol: Some(Protocol {
-            serialization: "json".into(),
-            compression: "none".into(),
-        }),
+    let options = SubscribeOptions {
+        batch_size: options.batch_size,
+        last_rows: options.last_rows,
+        from_seq_id: options.from_seq_id,
+        ..SubscribeOptions::default()
     };
-    ws.send(encode(&authenticate)?)
+    let sql = sql.trim().trim_end_matches(';').to_string();
+    let mut subscription = client
+        .subscribe(sql, options)
         .await
         .map_err(|e| e.to_string())?;
-    let subscribe = ClientMessage::Subscribe {
-        subscription: SubscriptionRequest {
-            id: SUBSCRIPTION_ID.into(),
-            sql: sql.trim().trim_end_matches(';').to_string(),
-            options,
-        },
-    };
     let mut schema: Vec<SchemaField> = Vec::new();
     let mut initial: Vec<RowObject> = Vec::new();
-    let mut subscribed = false;
+    // The first load prints as a table; after a reconnect the rows changed meanwhile print
+    // as lines.
+    let mut resumed = false;
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    let mut pings = tokio::time::interval(PING_EVERY);
     loop {
-        let frame = tokio::select! {
-            frame = ws.next() => frame,
+        let event = tokio::select! {
+            event = subscription.next() => event,
             _ = &mut ctrl_c => {
-                let bye = ClientMessage::Unsubscribe { subscription_id: SUBSCRIPTION_ID.into() };
-                let _ = ws.send(encode(&bye)?).await;
-                let _ = ws.close(None).await;
+                subscription.unsubscribe().await;
                 eprintln!("Subscription ended.");
                 return Ok(());
             }
-            _ = pings.tick() => {
-                let _ = ws.send(encode(&ClientMessage::Ping)?).await;
-                continue;
-            }
         };
-        let text = match frame {
-            None | Some(Ok(Message::Close(_))) => {
-                return Err("the server closed the live-query connection".into());
-            }
-            Some(Err(e)) => return Err(format!("live-query connection failed: {e}")),
-            Some(Ok(Message::Text(text))) => text.as_str().to_string(),
-            Some(Ok(_)) => continue,
+        let Some(event) = event else {
+            return Err("the live query ended".into());
         };
-        let message: ServerMessage = serde_json::from_str(&text)
-            .map_err(|e| format!("unexpected live-query message ({e}): {text}"))?;
-        match message {
-            ServerMessage::AuthSuccess { .. } if !subscribed => {
-                subscribed = true;
-                ws.send(encode(&subscribe)?)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            ServerMessage::AuthError { message } => {
-                return Err(format!("live-query authentication failed: {message}"));
-            }
-            ServerMessage::SubscriptionAck {
+        match event {
+            LiveEvent::Ack {
                 schema: fields,
-                batch_control,
+                resumed_from,
                 ..
             } => {
                 schema = fields;
-                if batch_control.has_more {
-                    request_more(&mut ws, batch_control.last_seq_id).await?;
+                if let Some(seq) = resumed_from {
+                    resumed = true;
+                    eprintln!("Reconnected; changes after _seq {seq} follow.");
                 }
             }
-            ServerMessage::InitialDataBatch {
-                rows,
-                batch_control,
-                ..
-            } => {
+            LiveEvent::InitialRows { rows, has_more, .. } => {
                 initial.extend(rows);
-                if batch_control.has_more {
-                    request_more(&mut ws, batch_control.last_seq_id).await?;
+                if has_more {
+                    continue;
+                }
+                if resumed {
+                    printer.text(&change_lines(&schema, "CHANGED", &initial));
                 } else {
                     let result = as_result(&schema, &initial);
                     printer.text(&table::render_result(&result));
-                    initial.clear();
                     eprintln!("Listening for changes; press Ctrl-C to stop.");
                 }
+                initial.clear();
             }
-            ServerMessage::Change {
-                change_type,
-                rows,
-                old_values,
-                ..
-            } => {
-                let lines = change_lines(&schema, change_type, rows, old_values);
-                printer.text(&lines);
+            LiveEvent::Insert { rows } => printer.text(&change_lines(&schema, "INSERT", &rows)),
+            LiveEvent::Update { rows, .. } => {
+                printer.text(&change_lines(&schema, "UPDATE", &rows));
             }
-            ServerMessage::Error { code, message, .. } => {
-                return Err(format!("{code}: {message}"));
+            LiveEvent::Delete { old_values } => {
+                printer.text(&change_lines(&schema, "DELETE", &old_values));
             }
-            ServerMessage::AuthSuccess { .. } | ServerMessage::Pong => {}
+            LiveEvent::Disconnected {
+                reason,
+                attempt,
+                retry_in_ms,
+            } => eprintln!(
+                "Live-query connection lost ({reason}); reconnecting in {retry_in_ms} ms \
+                 (attempt {attempt})."
+            ),
+            LiveEvent::Error { code, message } => return Err(format!("{code}: {message}")),
+            _ => {}
         }
     }
-}
-
-async fn request_more<S>(ws: &mut S, last_seq_id: Option<i64>) -> Result<(), String>
-where
-    S: SinkExt<Message> + Unpin,
-    S::Error: std::fmt::Display,
-{
-    let next = ClientMessage::NextBatch {
-        subscription_id: SUBSCRIPTION_ID.into(),
-        last_seq_id,
-    };
-    ws.send(encode(&next)?).await.map_err(|e| e.to_string())
 }
 
 /// Column order: the subscription's schema, else the row's own keys.
@@ -304,20 +221,11 @@ fn as_result(schema: &[SchemaField], rows: &[RowObject]) -> QueryResult {
     }
 }
 
-/// `INSERT id=1, body=hello` per row; updates show the new row, deletes the old values.
-fn change_lines(
-    schema: &[SchemaField],
-    change: ChangeType,
-    rows: Option<Vec<RowObject>>,
-    old_values: Option<Vec<RowObject>>,
-) -> String {
-    let (label, rows) = match change {
-        ChangeType::Insert => ("INSERT", rows.unwrap_or_default()),
-        ChangeType::Update => ("UPDATE", rows.unwrap_or_default()),
-        ChangeType::Delete => ("DELETE", old_values.unwrap_or_default()),
-    };
+/// `INSERT id=1, body=hello` per row, `label` first; updates show the new row, deletes the
+/// old values (the key and `_seq`).
+fn change_lines(schema: &[SchemaField], label: &str, rows: &[RowObject]) -> String {
     let mut text = String::new();
-    for row in &rows {
+    for row in rows {
         let names = columns(schema, Some(row));
         let pairs: Vec<String> = names
             .iter()
@@ -357,14 +265,11 @@ mod tests {
             json!({"at": 1714564800000000_i64, "id": "7", "_seq": "9"}),
         )];
         assert_eq!(
-            change_lines(&schema(), ChangeType::Insert, Some(rows), None),
+            change_lines(&schema(), "INSERT", &rows),
             "INSERT id=7, at=2024-05-01T12:00:00Z\n"
         );
         let old = vec![row(json!({"id": "7", "_seq": "9"}))];
-        assert_eq!(
-            change_lines(&schema(), ChangeType::Delete, None, Some(old)),
-            "DELETE id=7\n"
-        );
+        assert_eq!(change_lines(&schema(), "DELETE", &old), "DELETE id=7\n");
     }
 
     #[test]
@@ -386,13 +291,8 @@ mod tests {
     }
 
     #[test]
-    fn initial_rows_become_a_table_and_urls_a_websocket() {
+    fn initial_rows_become_a_table() {
         let result = as_result(&schema(), &[row(json!({"id": "1", "at": null}))]);
         assert_eq!(result.rows, Some(vec![vec![json!("1"), Value::Null]]));
-        assert_eq!(ws_url("http://127.0.0.1:8080"), "ws://127.0.0.1:8080/v1/ws");
-        assert_eq!(
-            ws_url("https://db.example.com"),
-            "wss://db.example.com/v1/ws"
-        );
     }
 }

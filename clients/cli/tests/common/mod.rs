@@ -32,6 +32,8 @@ pub fn kalam() -> Command {
     cmd.env("HOME", empty_home())
         .env_remove("KALAM_TOKEN")
         .env_remove("KALAM_PASSWORD")
+        .env_remove("KALAM_URL")
+        .env_remove("KALAM_USER")
         .env_remove("NO_COLOR")
         .stdin(std::process::Stdio::null());
     cmd

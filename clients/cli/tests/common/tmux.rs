@@ -146,7 +146,7 @@ impl Drop for Tmux {
 /// A shell command line that runs `kalam` with `args` and a private `HOME`.
 pub fn kalam_command(home: &std::path::Path, args: &[&str]) -> String {
     let mut line = format!(
-        "env -u KALAM_TOKEN -u KALAM_PASSWORD -u NO_COLOR HOME='{}' TERM=xterm-256color '{}'",
+        "env -u KALAM_TOKEN -u KALAM_PASSWORD -u KALAM_URL -u KALAM_USER -u NO_COLOR HOME='{}' TERM=xterm-256color '{}'",
         home.display(),
         env!("CARGO_BIN_EXE_kalam")
     );

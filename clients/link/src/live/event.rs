@@ -12,6 +12,7 @@ use serde::{Serialize, Serializer};
 /// `_seq` values are written as strings because they exceed JavaScript's safe integers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LiveEvent {
     /// The server accepted the subscription; sent again after every reconnect.
     Ack {

@@ -47,6 +47,9 @@ pub struct ReconnectPolicy {
     pub initial_delay: Duration,
     /// Longest wait between attempts (default 5 s).
     pub max_delay: Duration,
+    /// Wait a random 50–100 % of the delay (default true), so the clients a server restart
+    /// disconnected do not all come back in the same millisecond.
+    pub jitter: bool,
 }
 
 impl Default for ReconnectPolicy {
@@ -56,6 +59,7 @@ impl Default for ReconnectPolicy {
             max_attempts: None,
             initial_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
+            jitter: true,
         }
     }
 }
@@ -68,6 +72,31 @@ impl ReconnectPolicy {
             .saturating_mul(factor)
             .min(self.max_delay)
     }
+
+    /// The wait before attempt `attempt` with the jitter applied: `unit` is a random number in
+    /// `[0, 1)` and picks a point between half the delay and the whole delay.
+    pub fn jittered_delay(&self, attempt: u32, unit: f64) -> Duration {
+        let delay = self.delay(attempt);
+        if !self.jitter {
+            return delay;
+        }
+        delay.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// A pseudo-random number in `[0, 1)` for the reconnect jitter (splitmix64 over the clock
+/// and a counter; no randomness source is needed on wasm32).
+pub(crate) fn random_unit() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let stack_marker = 0u8;
+    let seed = (crate::transport::now_ms() * 1000.0) as u64
+        ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        ^ (&stack_marker as *const u8 as u64);
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Options of [`KalamClient::subscribe`](crate::KalamClient::subscribe).
@@ -219,6 +248,30 @@ mod tests {
         assert_eq!(policy.delay(5), Duration::from_millis(3200));
         assert_eq!(policy.delay(6), Duration::from_secs(5));
         assert_eq!(policy.delay(1000), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn jitter_spreads_the_wait_between_half_and_all_of_it() {
+        let policy = ReconnectPolicy::default();
+        assert_eq!(policy.jittered_delay(2, 0.0), Duration::from_millis(200));
+        assert_eq!(policy.jittered_delay(2, 0.5), Duration::from_millis(300));
+        assert_eq!(policy.jittered_delay(2, 1.0), Duration::from_millis(400));
+        let fixed = ReconnectPolicy {
+            jitter: false,
+            ..ReconnectPolicy::default()
+        };
+        assert_eq!(fixed.jittered_delay(2, 0.1), Duration::from_millis(400));
+        // Drawn waits land in the range and are not all the same.
+        let waits: Vec<Duration> = (0..64)
+            .map(|_| policy.jittered_delay(3, random_unit()))
+            .collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= Duration::from_millis(400) && *w <= Duration::from_millis(800))
+        );
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 32, "{distinct:?}");
     }
 
     #[cfg(not(target_arch = "wasm32"))]

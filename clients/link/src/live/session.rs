@@ -126,7 +126,7 @@ impl Task {
                     ),
                 });
             }
-            let delay = self.policy.delay(failures);
+            let delay = self.policy.jittered_delay(failures, super::random_unit());
             let notice = LiveEvent::Disconnected {
                 reason,
                 attempt: failures,
