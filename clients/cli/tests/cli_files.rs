@@ -3,29 +3,11 @@
 
 mod common;
 use common::{kalam, server};
-use std::io::Write;
-use std::process::Stdio;
 
 fn shell(url: &str, cwd: &std::path::Path, input: &str) -> common::Run {
-    let mut child = kalam()
-        .current_dir(cwd)
-        .args([
-            "--url",
-            url,
-            "--user",
-            "root",
-            "--password",
-            server::ROOT_PASSWORD,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kalam");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write to kalam");
-    }
-    child.wait_with_output().expect("kalam output").into()
+    let mut cmd = kalam();
+    cmd.current_dir(cwd);
+    common::shell_with(cmd, url, input)
 }
 
 #[test]

@@ -3,30 +3,7 @@
 //! ON_ERROR_STOP` deciding whether `\i` stops at a failing statement.
 
 mod common;
-use common::{as_root, kalam, server};
-use std::io::Write;
-use std::process::Stdio;
-
-fn shell(url: &str, input: &str) -> common::Run {
-    let mut child = kalam()
-        .args([
-            "--url",
-            url,
-            "--user",
-            "root",
-            "--password",
-            server::ROOT_PASSWORD,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kalam");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write to kalam");
-    }
-    child.wait_with_output().expect("kalam output").into()
-}
+use common::{as_root, server, shell};
 
 #[test]
 fn copy_writes_a_table_to_csv_and_reads_it_back() {

@@ -3,9 +3,7 @@
 //! goes on. `KALAM_URL` and `KALAM_USER` stand in for `--url` and `--user`.
 
 mod common;
-use common::{as_root, kalam, run, server};
-use std::io::Write;
-use std::process::Stdio;
+use common::{as_root, kalam, run, server, shell};
 
 const THREE_LINES: &str = "SELECT 'first' AS a;\nSELECT 'second' AS b;\n\
                            SELECT * FROM app.missing_table;\nSELECT 'fourth' AS d;\n";
@@ -95,24 +93,7 @@ fn include_in_the_shell_runs_one_statement_at_a_time() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let path = script(&dir, THREE_LINES);
-    let mut child = kalam()
-        .args([
-            "--url",
-            &server.url,
-            "--user",
-            "root",
-            "--password",
-            server::ROOT_PASSWORD,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kalam");
-    if let Some(mut stdin) = child.stdin.take() {
-        write!(stdin, "\\i {path}\nSELECT 'after' AS e;\n").expect("write to kalam");
-    }
-    let out: common::Run = child.wait_with_output().expect("kalam output").into();
+    let out = shell(&server.url, &format!("\\i {path}\nSELECT 'after' AS e;\n"));
     // The session survives the failed script; the script stopped at line 3.
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(

@@ -2,30 +2,7 @@
 //! remembered between requests, errors that do not end the session, `\q`.
 
 mod common;
-use common::{kalam, server};
-use std::io::Write;
-use std::process::Stdio;
-
-fn shell(url: &str, input: &str) -> common::Run {
-    let mut child = kalam()
-        .args([
-            "--url",
-            url,
-            "--user",
-            "root",
-            "--password",
-            server::ROOT_PASSWORD,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn kalam");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write to kalam");
-    }
-    child.wait_with_output().expect("kalam output").into()
-}
+use common::{server, shell};
 
 #[test]
 fn statements_run_when_a_line_ends_them() {

@@ -43,6 +43,35 @@ pub fn run(cmd: &mut Command) -> Run {
     cmd.output().expect("run kalam").into()
 }
 
+/// The interactive shell as root, fed `input` through a pipe.
+pub fn shell(url: &str, input: &str) -> Run {
+    shell_with(kalam(), url, input)
+}
+
+/// [`shell`] from a prepared `kalam` command (another working directory, environment ...).
+pub fn shell_with(mut cmd: Command, url: &str, input: &str) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .args([
+            "--url",
+            url,
+            "--user",
+            "root",
+            "--password",
+            server::ROOT_PASSWORD,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kalam");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write to kalam");
+    }
+    child.wait_with_output().expect("kalam output").into()
+}
+
 /// Runs `kalam --url URL --user root --password PW <args>`.
 pub fn as_root(url: &str, args: &[&str]) -> Run {
     run(kalam()
