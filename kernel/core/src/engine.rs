@@ -528,9 +528,16 @@ impl Engine {
             builder = builder.with_runtime_env(runtime);
         }
         let mut state = builder.build();
-        for udf in builtin_udfs() {
+        for udf in builtin_udfs()
+            .into_iter()
+            .chain(crate::exec::json::json_udfs())
+        {
             state.register_udf(Arc::new(udf))?;
         }
+        datafusion::execution::FunctionRegistry::register_expr_planner(
+            &mut state,
+            Arc::new(crate::exec::json::JsonOperators),
+        )?;
         Ok(state)
     }
 

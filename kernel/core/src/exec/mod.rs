@@ -8,6 +8,7 @@
 //! - [`query`]: SELECT and friends on DataFusion.
 //! - [`provider`], [`df_catalog`], [`system_tables`]: what DataFusion reads.
 //! - [`rows`], [`coerce`], [`result`]: values between rows, Arrow and the wire.
+//! - [`json`]: PostgreSQL's JSON operators (`->`, `->>`, `#>`, `#>>`) and `json_*` functions.
 //! - `alter_table`: ALTER TABLE (access level, flush policy, retention).
 //! - `impersonate`: EXECUTE AS USER.
 //! - [`plan_cache`]: logical plans of reads, reused across executions.
@@ -29,6 +30,7 @@ pub use kalamdb_catalog::{coerce, rows};
 pub mod dml;
 pub mod functions;
 mod impersonate;
+pub mod json;
 pub mod limits;
 pub mod plan_cache;
 pub mod provider;
