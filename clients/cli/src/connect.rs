@@ -79,14 +79,7 @@ pub fn connect(
                 let client = build(&url, Auth::basic(name, password))?;
                 return match runtime.block_on(client.health()) {
                     HealthStatus::Ok(version) => {
-                        if args.save_credentials {
-                            save(runtime, &client, home)?;
-                        }
-                        Ok(Session {
-                            client,
-                            version,
-                            user,
-                        })
+                        established(runtime, client, version, user, args, home)
                     }
                     HealthStatus::AuthFailed(message) => {
                         eprintln!("authentication failed for user '{name}' at {url}: {message}");
@@ -116,6 +109,18 @@ pub fn connect(
             return Err(Exit::ConnectionFailure);
         }
     };
+    established(runtime, client, version, user, args, home)
+}
+
+/// The session of a checked login, its tokens saved first when `--save-credentials` asks.
+fn established(
+    runtime: &Runtime,
+    client: KalamClient,
+    version: String,
+    user: Option<String>,
+    args: &Args,
+    home: Option<&KalamHome>,
+) -> Result<Session, Exit> {
     if args.save_credentials {
         save(runtime, &client, home)?;
     }
@@ -147,14 +152,7 @@ fn after_setup(
             let client = build(client.url(), auth)?;
             match runtime.block_on(client.health()) {
                 HealthStatus::Ok(version) => {
-                    if args.save_credentials {
-                        save(runtime, &client, home)?;
-                    }
-                    Ok(Session {
-                        client,
-                        version,
-                        user: Some(user),
-                    })
+                    established(runtime, client, version, Some(user), args, home)
                 }
                 other => {
                     eprintln!("{other}");
