@@ -1,6 +1,6 @@
 //! `kalam-link` live subscriptions against the real server: the initial load in pages, inserts,
 //! updates and deletes as they happen, refused subscriptions, and a resume after the server
-//! restarts that neither loses nor repeats a row.
+//! restarts that neither loses nor repeats a row, and a JSON operator in a live filter.
 
 mod common;
 
@@ -265,4 +265,57 @@ async fn a_restart_resumes_after_the_last_seq_without_loss_or_repeats() {
         "{event:?}"
     );
     sub.unsubscribe().await;
+}
+
+#[tokio::test]
+async fn a_json_operator_filters_a_live_query() {
+    let Some(server) = server::start() else {
+        return;
+    };
+    let client = root(&server);
+    client
+        .query(
+            "CREATE NAMESPACE app; CREATE SHARED TABLE app.events (id BIGINT PRIMARY KEY, doc JSON); \
+             INSERT INTO app.events (id, doc) VALUES (1, '{\"kind\": \"alert\"}'), (2, '{\"kind\": \"info\"}')",
+        )
+        .await
+        .expect("setup");
+    let mut sub = client
+        .subscribe(
+            "SELECT id, doc FROM app.events WHERE doc->>'kind' = 'alert'",
+            SubscribeOptions::default(),
+        )
+        .await
+        .expect("subscribe with a JSON filter");
+    let mut initial = Vec::new();
+    loop {
+        match next_event(&mut sub).await {
+            LiveEvent::Ack { .. } => {}
+            LiveEvent::InitialRows { rows, has_more, .. } => {
+                initial.extend(rows);
+                if !has_more {
+                    break;
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(ids(&initial), vec!["1"]);
+    client
+        .query(
+            "INSERT INTO app.events (id, doc) VALUES (3, '{\"kind\": \"info\"}'), \
+             (4, '{\"kind\": \"alert\", \"n\": 1}')",
+        )
+        .await
+        .expect("insert");
+    match next_event(&mut sub).await {
+        LiveEvent::Insert { rows } => {
+            assert_eq!(ids(&rows), vec!["4"], "only the matching row arrives");
+            assert_eq!(
+                rows[0].get("doc"),
+                Some(&serde_json::json!({"kind": "alert", "n": 1}))
+            );
+        }
+        other => panic!("expected the insert of row 4, got {other:?}"),
+    }
 }
