@@ -82,6 +82,7 @@ pub fn run(mut args: Args) -> Exit {
             &sql,
             None,
             stop_on_error,
+            &std::collections::BTreeMap::new(),
         )
         .exit;
     }

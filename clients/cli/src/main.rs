@@ -21,6 +21,7 @@ mod config;
 mod connect;
 mod credentials;
 mod home;
+mod interpolate;
 mod output;
 mod query;
 mod render;

@@ -21,7 +21,7 @@ pub struct Finished {
     pub changed_catalog: bool,
 }
 
-/// Runs `text`, the script called `name` in messages.
+/// Runs `text`, the script called `name` in messages, with `vars` interpolated (`\set`).
 pub fn run(
     runtime: &Runtime,
     client: &KalamClient,
@@ -30,9 +30,11 @@ pub fn run(
     text: &str,
     mut namespace: Option<String>,
     stop_on_error: bool,
+    vars: &std::collections::BTreeMap<String, String>,
 ) -> Finished {
     let mut changed_catalog = false;
     for (line, sql) in kalamdb_split::split_with_lines(text) {
+        let sql = &crate::interpolate::interpolate(sql, vars);
         let outcome = query::run(runtime, client, sql, namespace.as_deref(), printer.spinner);
         let exit = match outcome {
             Outcome::Done(Ok(response)) => {

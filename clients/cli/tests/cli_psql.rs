@@ -1,6 +1,6 @@
 //! psql's habits in the shell, fed from a pipe: `\copy` to a CSV file and back (NULLs, empty
 //! strings, quotes and new lines intact), `\pset format` / `\pset null`, and `\set
-//! ON_ERROR_STOP` deciding whether `\i` stops at a failing statement.
+//! ON_ERROR_STOP` deciding whether `\i` stops at a failing statement, and `:name` interpolation.
 
 mod common;
 use common::{as_root, server, shell};
@@ -153,4 +153,32 @@ fn set_on_error_stop_decides_whether_include_stops() {
         out.stderr
     );
     assert!(out.stderr.contains("Boolean expected"), "{}", out.stderr);
+}
+
+#[test]
+fn set_variables_are_interpolated_into_sql_and_scripts() {
+    let Some(server) = server::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v.sql");
+    std::fs::write(&path, "SELECT :'who' AS from_script;\n").expect("write");
+    let out = shell(
+        &server.url,
+        &format!(
+            "\\pset format csv\n\\set tbl system.users\n\\set who root\n\
+             SELECT count(*) AS n FROM :tbl WHERE username = :'who' AND ':tbl' = ':tbl';\n\
+             \\i {}\nSELECT :'unknown_var' AS kept;\n",
+            path.display()
+        ),
+    );
+    assert!(
+        out.stdout.contains("n\n1\n"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(out.stdout.contains("from_script\nroot\n"), "{}", out.stdout);
+    // An unknown name is sent as typed: the server then sees `:'unknown_var'`.
+    assert!(out.stderr.contains("ERROR"), "{}", out.stderr);
 }

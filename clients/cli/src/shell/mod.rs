@@ -232,10 +232,12 @@ impl Shell<'_> {
 
     /// Runs SQL typed or read by `\i`, prints the outcome, follows `USE` and reloads the
     /// completion catalog after DDL. Returns whether it succeeded.
-    fn execute(&mut self, sql: &str) -> bool {
+    fn execute(&mut self, typed: &str) -> bool {
         let session = self.session;
         let client = &session.client;
-        self.last_sql = Some(sql.to_string());
+        self.last_sql = Some(typed.to_string());
+        let interpolated = crate::interpolate::interpolate(typed, &self.vars);
+        let sql = interpolated.as_str();
         // `SUBSCRIBE TO` over HTTP only says how to subscribe: the shell does it.
         if let [single] = statement::split(sql).as_slice()
             && let Some(parsed) = subscribe::from_subscribe_to(single, self.namespace.as_deref())
@@ -297,6 +299,7 @@ impl Shell<'_> {
             sql,
             self.namespace.take(),
             stop_on_error,
+            &self.vars,
         );
         self.namespace = finished.namespace;
         if finished.changed_catalog {

@@ -1,6 +1,7 @@
 //! `\set`, `\unset` and `\pset`. Variables are psql's: `\set NAME VALUE` stores text, `\set`
-//! alone lists them. The one the shell reads is `ON_ERROR_STOP` (on unless set to off); other
-//! names are kept and listed but not interpolated into SQL. `\pset format aligned|csv|json`
+//! alone lists them; SQL typed at the prompt, `\i` scripts and `\watch` get them interpolated as
+//! `:name`, `:'name'` and `:"name"` ([`crate::interpolate`]). The shell itself reads
+//! `ON_ERROR_STOP` (on unless set to off). `\pset format aligned|csv|json`
 //! and `\pset null TEXT` change how results print; `\pset` alone lists the options.
 
 use super::Shell;

@@ -22,6 +22,7 @@ impl Shell<'_> {
         let client = &session.client;
         let interval = Duration::from_secs_f64(seconds);
         let every = format_interval(seconds);
+        let sql = &crate::interpolate::interpolate(sql, &self.vars);
         loop {
             let started = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
             let outcome = query::run(
