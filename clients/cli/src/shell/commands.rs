@@ -7,7 +7,6 @@ use super::meta::{HELP, Meta};
 use super::{pattern, subscribe};
 use crate::render::{Expanded, table};
 use kalam_link::{HealthStatus, QueryResult, QueryResultExt};
-use kalamdb_types::ws::SubscriptionOptions;
 
 const USERS_SQL: &str = "SELECT username, role, email, storage_mode, created_at \
      FROM system.users WHERE deleted_at IS NULL ORDER BY username";
@@ -95,7 +94,7 @@ impl Shell<'_> {
                     &session.client,
                     &mut self.printer,
                     &sql,
-                    SubscriptionOptions::default(),
+                    kalam_link::SubscribeOptions::default(),
                 );
             }
             Meta::Upload(path) => self.upload(&path),

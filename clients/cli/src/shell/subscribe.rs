@@ -9,7 +9,6 @@
 use crate::output::Printer;
 use crate::render::{cell, table};
 use kalam_link::{KalamClient, LiveEvent, QueryResult, RowObject, SchemaField, SubscribeOptions};
-use kalamdb_types::ws::SubscriptionOptions;
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
@@ -19,7 +18,7 @@ pub fn run(
     client: &KalamClient,
     printer: &mut Printer,
     sql: &str,
-    options: SubscriptionOptions,
+    options: SubscribeOptions,
 ) {
     if let Err(message) = runtime.block_on(listen(client, printer, sql, options)) {
         printer.error_text(&format!("ERROR: {message}"));
@@ -32,7 +31,7 @@ pub fn run(
 pub fn from_subscribe_to(
     statement: &str,
     namespace: Option<&str>,
-) -> Option<Result<(String, SubscriptionOptions), String>> {
+) -> Option<Result<(String, SubscribeOptions), String>> {
     let text = statement.trim().trim_end_matches(';').trim();
     let mut words = text.splitn(3, char::is_whitespace);
     let (Some(first), Some(second)) = (words.next(), words.next()) else {
@@ -64,18 +63,18 @@ pub fn from_subscribe_to(
     };
     let parsed = match options {
         Some(list) => parse_options(list),
-        None => Ok(SubscriptionOptions::default()),
+        None => Ok(SubscribeOptions::default()),
     };
     Some(parsed.map(|o| (format!("SELECT * FROM {table}{filter}"), o)))
 }
 
 /// `(last_rows=20, batch_size=100, from_seq_id=123)`.
-fn parse_options(list: &str) -> Result<SubscriptionOptions, String> {
+fn parse_options(list: &str) -> Result<SubscribeOptions, String> {
     let inner = list
         .strip_prefix('(')
         .and_then(|l| l.strip_suffix(')'))
         .ok_or_else(|| format!("OPTIONS must be a list in parentheses: {list}"))?;
-    let mut options = SubscriptionOptions::default();
+    let mut options = SubscribeOptions::default();
     for pair in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = pair
             .split_once('=')
@@ -100,14 +99,8 @@ async fn listen(
     client: &KalamClient,
     printer: &mut Printer,
     sql: &str,
-    options: SubscriptionOptions,
+    options: SubscribeOptions,
 ) -> Result<(), String> {
-    let options = SubscribeOptions {
-        batch_size: options.batch_size,
-        last_rows: options.last_rows,
-        from_seq_id: options.from_seq_id,
-        ..SubscribeOptions::default()
-    };
     let sql = sql.trim().trim_end_matches(';').to_string();
     let mut subscription = client
         .subscribe(sql, options)
