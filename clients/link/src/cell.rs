@@ -29,6 +29,14 @@ pub struct CellError {
 }
 
 fn mismatch(expected: &'static str, value: &Value) -> CellError {
+    CellError {
+        expected,
+        found: shortened(value),
+    }
+}
+
+/// A cell as JSON text, cut to 40 bytes (at a character boundary) for error messages.
+pub(crate) fn shortened(value: &Value) -> String {
     let mut found = value.to_string();
     if found.len() > 40 {
         let cut = (0..=40)
@@ -38,7 +46,7 @@ fn mismatch(expected: &'static str, value: &Value) -> CellError {
         found.truncate(cut);
         found.push_str("...");
     }
-    CellError { expected, found }
+    found
 }
 
 /// A BIGINT/INT/SMALLINT cell: a JSON string of digits or a JSON integer.

@@ -187,18 +187,7 @@ impl CellDeserializer<'_> {
     fn mismatch(&self, expected: &str) -> DecodeError {
         let found = match self.value {
             Value::Null => "NULL (use an Option field)".to_string(),
-            other => {
-                let mut text = other.to_string();
-                if text.len() > 40 {
-                    let cut = (0..=40)
-                        .rev()
-                        .find(|i| text.is_char_boundary(*i))
-                        .unwrap_or(0);
-                    text.truncate(cut);
-                    text.push_str("...");
-                }
-                text
-            }
+            other => cell::shortened(other),
         };
         DecodeError(format!("expected {expected}, found {found}"))
     }

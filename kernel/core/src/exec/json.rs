@@ -205,13 +205,12 @@ impl ScalarUDFImpl for JsonFunction {
         })
     }
 
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+    fn return_field_from_args(&self, _args: ReturnFieldArgs) -> Result<FieldRef> {
         let data_type = self.return_type(&[])?;
         let mut field = Field::new(self.name(), data_type, true);
         if self.kind.returns_json() {
             field = field.with_metadata(HashMap::from([(META_TYPE.to_string(), "Json".into())]));
         }
-        let _ = args;
         Ok(Arc::new(field))
     }
 
