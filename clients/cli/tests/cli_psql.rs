@@ -179,6 +179,11 @@ fn set_variables_are_interpolated_into_sql_and_scripts() {
         out.stderr
     );
     assert!(out.stdout.contains("from_script\nroot\n"), "{}", out.stdout);
-    // An unknown name is sent as typed: the server then sees `:'unknown_var'`.
+    // An unknown name is sent as typed: the server's error quotes the statement with it.
     assert!(out.stderr.contains("ERROR"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("SELECT :'unknown_var' AS kept"),
+        "{}",
+        out.stderr
+    );
 }

@@ -53,14 +53,7 @@ pub fn shell_with(mut cmd: Command, url: &str, input: &str) -> Run {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = cmd
-        .args([
-            "--url",
-            url,
-            "--user",
-            "root",
-            "--password",
-            server::ROOT_PASSWORD,
-        ])
+        .args(root_args(url))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -72,18 +65,21 @@ pub fn shell_with(mut cmd: Command, url: &str, input: &str) -> Run {
     child.wait_with_output().expect("kalam output").into()
 }
 
+/// `--url URL --user root --password PW`.
+pub fn root_args(url: &str) -> [&str; 6] {
+    [
+        "--url",
+        url,
+        "--user",
+        "root",
+        "--password",
+        server::ROOT_PASSWORD,
+    ]
+}
+
 /// Runs `kalam --url URL --user root --password PW <args>`.
 pub fn as_root(url: &str, args: &[&str]) -> Run {
-    run(kalam()
-        .args([
-            "--url",
-            url,
-            "--user",
-            "root",
-            "--password",
-            server::ROOT_PASSWORD,
-        ])
-        .args(args))
+    run(kalam().args(root_args(url)).args(args))
 }
 
 /// A `HOME` for runs that do not care about `~/.kalam` (shared, under the target directory's
