@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the build, when missing: tmux (interactive CLI tests),
+# psql from postgresql-client and the pg8000 driver from PyPI (the pgwire tests),
 # Node.js 20 or newer with npm (the TypeScript SDK tests; Debian 12's nodejs is 18, so a newer
 # one comes from the npm registry into ~/.cache/kalamdb-tools), s3s-fs (a real S3-compatible
 # server the S3 storage tests start on 127.0.0.1) and the wasm-bindgen CLI of exactly the
@@ -25,6 +26,7 @@ apt=()
 for item in "${need[@]}"; do
   case "$item" in
     tmux) apt+=(tmux) ;;
+    postgresql-client) apt+=(postgresql-client) ;;
     npm) command -v node >/dev/null 2>&1 && apt+=(npm) || apt+=(nodejs npm) ;;
   esac
 done
@@ -42,6 +44,11 @@ for item in "${need[@]}"; do
         echo "install-test-deps: Node.js $DEPS_NODE_VERSION did not install into $(deps_node_dir)" >&2
         exit 1
       fi
+      ;;
+    pg8000==*)
+      echo "install-test-deps: installing $item (pip, into $(deps_python_dir))" >&2
+      python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --no-warn-conflicts \
+        --target "$(deps_python_dir)" "$item"
       ;;
     s3s-fs)
       echo "install-test-deps: installing s3s-fs $S3S_FS_VERSION (cargo install, a few minutes)" >&2

@@ -25,6 +25,9 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || r
 cargo build -q -p kalamdb-types --target wasm32-unknown-unknown
 # Interactive CLI tests drive the shell in tmux (installed above); never skip them silently.
 export KALAM_REQUIRE_TMUX=1
+# The pgwire tests drive psql and pg8000 (installed above); never skip them silently.
+export KALAM_REQUIRE_PSQL=1
+export KALAM_REQUIRE_PG8000=1
 
 # One build of the whole workspace (the same one the test runner uses), so the TypeScript
 # tests run against this checkout's server binary.

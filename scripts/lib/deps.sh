@@ -102,6 +102,8 @@ deps_node_bin() {
 
 # Puts the tools the scripts install on $PATH (cargo's bin, the npm-registry Node.js).
 deps_setup_path() {
+  PYTHONPATH="$(deps_python_dir)${PYTHONPATH:+:$PYTHONPATH}"
+  export PYTHONPATH
   PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
   local bin
   bin=$(deps_node_bin)
@@ -122,12 +124,22 @@ deps_have_wasm_bindgen() {
 
 deps_have_s3s_fs() { command -v s3s-fs >/dev/null 2>&1; }
 deps_have_tmux() { command -v tmux >/dev/null 2>&1; }
+deps_have_psql() { command -v psql >/dev/null 2>&1; }
+
+# pg8000, the pure-Python PostgreSQL driver the pgwire tests use, from PyPI into the tools folder.
+DEPS_PG8000_VERSION=1.31.5
+deps_python_dir() { echo "$DEPS_TOOLS_DIR/python"; }
+deps_have_pg8000() {
+  PYTHONPATH="$(deps_python_dir)${PYTHONPATH:+:$PYTHONPATH}" python3 -c 'import pg8000' >/dev/null 2>&1
+}
 
 # What the tests need beyond the build and lack, one per line: Debian packages by name, and
 # `node>=20`, `s3s-fs`, `wasm-bindgen-cli@<v>` for what comes from the npm registry or crates.io.
 deps_missing_test() {
   local lock="${1:-Cargo.lock}" want
   deps_have_tmux || echo tmux
+  deps_have_psql || echo postgresql-client
+  deps_have_pg8000 || echo "pg8000==$DEPS_PG8000_VERSION"
   if ! deps_have_node; then
     command -v npm >/dev/null 2>&1 || echo npm
     echo "node>=$DEPS_NODE_MIN_MAJOR"

@@ -49,7 +49,7 @@ headers=root/usr/lib/llvm-14/lib/clang/14.0.6/include/stddef.h
 
 layout bare
 expect "bare machine: libclang-dev and g++" "$(missing bare build)" "libclang-dev g++"
-expect "bare machine: every test tool" "$(missing bare test)" "tmux npm node>=20 s3s-fs wasm-bindgen-cli@$wasm"
+expect "bare machine: every test tool" "$(missing bare test)" "tmux postgresql-client pg8000==1.31.5 npm node>=20 s3s-fs wasm-bindgen-cli@$wasm"
 
 layout cpp_only
 file cpp_only/root/usr/lib/x86_64-linux-gnu/libclang-cpp.so.14
@@ -70,6 +70,8 @@ fake_cmd dev c++ "c++ 12"
 fake_cmd dev node "v20.20.2"
 fake_cmd dev npm "9.2.0"
 fake_cmd dev tmux "tmux 3.3a"
+fake_cmd dev psql "psql (PostgreSQL) 15.18"
+fake_cmd dev python3 "Python 3.11.7"
 fake_cmd dev s3s-fs "s3s-fs 0.14.1"
 fake_cmd dev wasm-bindgen "wasm-bindgen $wasm"
 expect "libclang-dev layout: nothing to build with" "$(missing dev build)" ""
@@ -85,6 +87,8 @@ layout old_tools
 fake_cmd old_tools node "v18.19.0"
 fake_cmd old_tools npm "9.2.0"
 fake_cmd old_tools tmux "tmux 3.3a"
+fake_cmd old_tools psql "psql (PostgreSQL) 15.18"
+fake_cmd old_tools python3 "Python 3.11.7"
 fake_cmd old_tools s3s-fs "s3s-fs"
 fake_cmd old_tools wasm-bindgen "wasm-bindgen 0.2.1"
 expect "Debian 12's Node 18 and a wrong wasm-bindgen: replaced" "$(missing old_tools test)" "node>=20 wasm-bindgen-cli@$wasm"
@@ -93,6 +97,8 @@ layout node_installed
 fake_cmd node_installed node "v18.19.0"
 fake_cmd node_installed npm "9.2.0"
 fake_cmd node_installed tmux "tmux"
+fake_cmd node_installed psql "psql (PostgreSQL) 15.18"
+fake_cmd node_installed python3 "Python 3.11.7"
 fake_cmd node_installed s3s-fs "s3s-fs"
 fake_cmd node_installed wasm-bindgen "wasm-bindgen $wasm"
 node_bin=$(KALAM_TOOLS_DIR="$work/node_installed/tools" bash -c ". '$repo/scripts/lib/deps.sh'; deps_node_bin")

@@ -9,6 +9,8 @@
 //! - [`limits`]: rate limits (queries per user, logins per address).
 //! - [`logging`]: console and rotated file logs.
 //! - [`metrics`]: `/metrics` in the Prometheus text format.
+//!
+//! With `[pgwire] enabled`, PostgreSQL clients are served too (`kalamdb-pgwire`).
 
 mod config;
 mod http;
@@ -72,6 +74,20 @@ async fn serve() {
     let local = listener
         .local_addr()
         .unwrap_or_else(|e| fail(&format!("cannot read the bound address: {e}")));
+    let pg_listener = if config.pgwire.enabled {
+        let host = config.pgwire.host.as_deref().unwrap_or(&config.server.host);
+        let pg_addr = format!("{host}:{}", config.pgwire.port);
+        Some(match tokio::net::TcpListener::bind(&pg_addr).await {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => fail(&format!(
+                "pgwire port {} on {host} is already in use: stop the other process or choose another port (pgwire.port / KALAMDB_PGWIRE_PORT)",
+                config.pgwire.port
+            )),
+            Err(e) => fail(&format!("cannot listen on {pg_addr} for pgwire: {e}")),
+        })
+    } else {
+        None
+    };
 
     let registry = plugins::registry().unwrap_or_else(|e| fail(&e.to_string()));
     let mut engine_config = config.engine_config();
@@ -104,6 +120,23 @@ async fn serve() {
     spawn_flush_policies(engine.clone());
     spawn_flow_schedules(engine.clone());
     let state = http::AppState::new(engine.clone(), config);
+    if let Some(pg_listener) = pg_listener {
+        let pg_local = pg_listener
+            .local_addr()
+            .unwrap_or_else(|e| fail(&format!("cannot read the pgwire address: {e}")));
+        let settings = kalamdb_pgwire::PgWireSettings {
+            auth: if state.config.pgwire.auth == "cleartext" {
+                kalamdb_pgwire::AuthMethod::Cleartext
+            } else {
+                kalamdb_pgwire::AuthMethod::Scram
+            },
+            admit: Some(pg_admit(&state)),
+            ..Default::default()
+        };
+        tracing::info!("KalamDB PostgreSQL wire protocol listening on {pg_local}");
+        println!("KalamDB pgwire listening on {pg_local}");
+        tokio::spawn(kalamdb_pgwire::serve(engine.clone(), pg_listener, settings));
+    }
     let app = http::router(state);
     tracing::info!("KalamDB server listening on http://{local}");
     println!("KalamDB server listening on http://{local}");
@@ -125,6 +158,21 @@ async fn serve() {
     tracing::info!("shutting down: draining writers");
     engine.shutdown();
     tracing::info!("stopped");
+}
+
+/// pgwire statements draw on the same per-user query rate as HTTP requests.
+fn pg_admit(state: &http::AppState) -> kalamdb_pgwire::Admit {
+    let limiter = state.query_limiter.clone();
+    let per_second = state.config.limits.queries_per_second;
+    Arc::new(move |user, role| {
+        if role == kalamdb_types::Role::System || limiter.allow(user.as_str()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "Too many queries from user '{user}': the limit is {per_second} per second; slow down and retry"
+            ))
+        }
+    })
 }
 
 /// Checks interval-based FLUSH_POLICY every second.

@@ -5,6 +5,7 @@
 pub mod jwt;
 pub mod login;
 pub mod password;
+pub mod scram;
 pub mod sessions;
 
 pub use jwt::{Claims, TokenError, TokenKind};

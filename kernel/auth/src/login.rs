@@ -50,6 +50,63 @@ impl Auth {
     /// On success the login's session is opened in the same record write (see
     /// `auth::sessions`), and its first tokens come back with the record.
     pub async fn login(&self, user: &str, pw: &str) -> Result<(UserRecord, TokenPair), LoginError> {
+        let (record, sid) = self.check_login(user, pw, true).await?;
+        let sid = sid.unwrap_or_default();
+        let tokens = self.session_tokens(&record, &sid);
+        Ok((record, tokens))
+    }
+
+    /// [`Self::login`] for a front end whose connection is the session (pgwire): the same
+    /// password check and lockout, no login session and no tokens.
+    pub async fn check_password(&self, user: &str, pw: &str) -> Result<UserRecord, LoginError> {
+        self.check_login(user, pw, false).await.map(|(r, _)| r)
+    }
+
+    /// Records the outcome of a login whose proof was checked elsewhere (SCRAM): resets or
+    /// bumps the failure counter and locks the account after [`MAX_FAILED_LOGINS`], as a
+    /// password login does. `None` when the account is gone.
+    pub async fn record_login(
+        &self,
+        user: &UserId,
+        ok: bool,
+    ) -> Result<Option<UserRecord>, LoginError> {
+        let now = now_micros();
+        let updated = self
+            .catalog
+            .update_user(user, |current| {
+                Self::count_attempt(current, ok, now);
+                Ok(())
+            })
+            .await
+            .map_err(LoginError::Internal)?;
+        Ok(updated.map(|(r, ())| r))
+    }
+
+    /// Whether `user` is locked out now.
+    pub fn is_locked(&self, user: &UserRecord) -> bool {
+        user.locked_until.is_some_and(|until| until > now_micros())
+    }
+
+    fn count_attempt(current: &mut UserRecord, ok: bool, now: i64) {
+        if ok {
+            current.failed_login_attempts = 0;
+            current.locked_until = None;
+            current.last_login_at = Some(now);
+        } else {
+            current.failed_login_attempts += 1;
+            if current.failed_login_attempts >= MAX_FAILED_LOGINS {
+                current.locked_until = Some(now + LOCKOUT_MICROS);
+                current.failed_login_attempts = 0;
+            }
+        }
+    }
+
+    async fn check_login(
+        &self,
+        user: &str,
+        pw: &str,
+        open: bool,
+    ) -> Result<(UserRecord, Option<String>), LoginError> {
         let id = UserId::new(user);
         let Some(record) = self.catalog.user(&id) else {
             return Err(LoginError::InvalidCredentials);
@@ -65,32 +122,26 @@ impl Auth {
             return Err(LoginError::Locked);
         }
         let verified = password::verify(pw.to_string(), hash.clone()).await;
+        // A record from before pgwire learns its SCRAM verifier from the first good login.
+        let scram = (verified && record.scram_verifier.is_none()).then(|| password::scram(pw));
         let updated = self
             .catalog
             .update_user(&id, |current| {
                 // The password checked is no longer the user's: treat it as a failure.
                 let ok = verified && current.password_hash.as_deref() == Some(hash.as_str());
-                if ok {
-                    current.failed_login_attempts = 0;
-                    current.locked_until = None;
-                    current.last_login_at = Some(now);
-                    return Ok(Some(self.open_session(current)));
-                } else {
-                    current.failed_login_attempts += 1;
-                    if current.failed_login_attempts >= MAX_FAILED_LOGINS {
-                        current.locked_until = Some(now + LOCKOUT_MICROS);
-                        current.failed_login_attempts = 0;
-                    }
+                Self::count_attempt(current, ok, now);
+                if !ok {
+                    return Ok(None);
                 }
-                Ok(None)
+                if current.scram_verifier.is_none() {
+                    current.scram_verifier = scram;
+                }
+                Ok(Some(open.then(|| self.open_session(current))))
             })
             .await
             .map_err(LoginError::Internal)?;
         match updated {
-            Some((record, Some(sid))) => {
-                let tokens = self.session_tokens(&record, &sid);
-                Ok((record, tokens))
-            }
+            Some((record, Some(sid))) => Ok((record, sid)),
             // Dropped while the password was being checked, or a wrong password.
             None | Some((_, None)) => Err(LoginError::InvalidCredentials),
         }
@@ -194,6 +245,7 @@ impl Auth {
                     return Ok(false);
                 }
                 root.password_hash = Some(root_hash);
+                root.scram_verifier = Some(password::scram(root_password));
                 root.updated_at = now;
                 Ok(true)
             })
@@ -208,7 +260,10 @@ impl Auth {
                 )));
             }
         }
-        let record = UserRecord::new(id, Role::Dba, Some(user_hash), email, now);
+        let record = UserRecord {
+            scram_verifier: Some(password::scram(pw)),
+            ..UserRecord::new(id, Role::Dba, Some(user_hash), email, now)
+        };
         let created = self
             .catalog
             .create_user(record.clone())

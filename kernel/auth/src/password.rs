@@ -9,6 +9,11 @@ pub async fn hash(password: String, cost: u32) -> Result<String> {
         .map_err(KalamError::internal)
 }
 
+/// The SCRAM-SHA-256 verifier stored beside the bcrypt hash (see [`crate::scram`]).
+pub fn scram(password: &str) -> String {
+    crate::scram::Verifier::generate(password).encode()
+}
+
 pub async fn verify(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
         .await

@@ -110,6 +110,46 @@ impl KalamError {
         }
     }
 
+    /// The PostgreSQL SQLSTATE of this error, for the pgwire front end: the code PostgreSQL
+    /// gives the same failure, so drivers that branch on it (unique violation, undefined
+    /// table, insufficient privilege) behave as against PostgreSQL.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            KalamError::Syntax(_) => "42601",
+            KalamError::Unsupported(_) => "0A000",
+            KalamError::TooComplex { .. } => "54001",
+            KalamError::NamespaceNotFound(_) => "3F000",
+            KalamError::NamespaceExists(_) => "42P06",
+            KalamError::TableNotFound(_) => "42P01",
+            KalamError::TableExists(_) => "42P07",
+            KalamError::InvalidDefinition(_) => "42P16",
+            KalamError::DuplicateKey { .. } => "23505",
+            KalamError::NotNull { .. } => "23502",
+            KalamError::StatementTimeout { .. } => "57014",
+            KalamError::ResultTooLarge { .. } => "54000",
+            KalamError::InvalidValue(_) => "22P02",
+            KalamError::InvalidParameter(_) => "22023",
+            KalamError::Execution(m)
+                if m.starts_with("column ") && m.contains("does not exist") =>
+            {
+                "42703"
+            }
+            KalamError::Execution(m)
+                if m.starts_with("function ") && m.ends_with("does not exist") =>
+            {
+                "42883"
+            }
+            KalamError::Execution(_) => "42000",
+            KalamError::PermissionDenied { .. } | KalamError::Denied(_) => "42501",
+            KalamError::NotFound(_) => "42704",
+            KalamError::AlreadyExists(_) => "42710",
+            KalamError::Auth(_) => "28P01",
+            KalamError::Storage(_) => "58030",
+            KalamError::SegmentGone(_) => "40001",
+            KalamError::Internal(_) => "XX000",
+        }
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         KalamError::Internal(err.to_string())
     }

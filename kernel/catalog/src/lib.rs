@@ -311,6 +311,7 @@ impl Catalog {
         record.data_erased_at = Some(at);
         // Nothing personal stays: the record keeps only the name, role and dates.
         record.password_hash = None;
+        record.scram_verifier = None;
         record.email = None;
         record.sessions.clear();
         record.storage_id = None;

@@ -118,6 +118,10 @@ pub struct UserRecord {
     /// again (partitions are keyed by it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_erased_at: Option<i64>,
+    /// The SCRAM-SHA-256 verifier of the password (PostgreSQL's text form), for pgwire logins.
+    /// Set with the password; a record from before pgwire gets it at its next HTTP login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scram_verifier: Option<String>,
 }
 
 /// One login session: its refresh tokens rotate, and only the latest may be used.
@@ -155,6 +159,7 @@ impl UserRecord {
             token_generation: 0,
             sessions: Vec::new(),
             data_erased_at: None,
+            scram_verifier: None,
         }
     }
 

@@ -640,14 +640,24 @@ impl Engine {
             }
             _ => None,
         };
+        let root_scram = self
+            .config
+            .root_password
+            .as_deref()
+            .filter(|pw| !pw.is_empty())
+            .map(crate::auth::password::scram);
         match self.catalog.user_record(&root) {
             None => {
                 self.catalog
-                    .put_user(UserRecord::new(root, Role::System, root_hash, None, now))
+                    .put_user(UserRecord {
+                        scram_verifier: root_scram,
+                        ..UserRecord::new(root, Role::System, root_hash, None, now)
+                    })
                     .await?;
             }
             Some(mut existing) if existing.password_hash.is_none() && root_hash.is_some() => {
                 existing.password_hash = root_hash;
+                existing.scram_verifier = root_scram;
                 existing.updated_at = now;
                 self.catalog.put_user(existing).await?;
             }

@@ -75,6 +75,7 @@ pub const OPTIONAL_KEYS: &[&str] = &[
     "auth.jwt_secret",
     "auth.root_password",
     "logging.directory",
+    "pgwire.host",
 ];
 
 /// What a key holds, read off the default value.

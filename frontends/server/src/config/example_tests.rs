@@ -67,6 +67,7 @@ fn every_config_key_is_documented_in_the_example() {
     full.auth.jwt_secret = Some("x".into());
     full.auth.root_password = Some("x".into());
     full.logging.directory = Some("x".into());
+    full.pgwire.host = Some("x".into());
     let value = toml::Value::try_from(&full).unwrap_or(toml::Value::Boolean(false));
     let mut all = Vec::new();
     keys(&value, "", &mut all);

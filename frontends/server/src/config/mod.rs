@@ -20,6 +20,7 @@ pub struct ServerConfig {
     pub advisor: AdvisorSection,
     pub flows: FlowsSection,
     pub files: FilesSection,
+    pub pgwire: PgwireSection,
     pub logging: LoggingSection,
 }
 
@@ -50,6 +51,12 @@ impl ServerConfig {
     /// Checks values that parse but cannot work.
     pub fn validate(&self) -> Result<(), String> {
         crate::http::cors::check_config(&self.server)?;
+        if !matches!(self.pgwire.auth.as_str(), "scram" | "cleartext") {
+            return Err(format!(
+                "pgwire.auth = \"{}\" must be \"scram\" or \"cleartext\"",
+                self.pgwire.auth
+            ));
+        }
         if self.storage.user_shards == 0 || self.storage.user_shards > 256 {
             return Err(format!(
                 "storage.user_shards = {} must be between 1 and 256",

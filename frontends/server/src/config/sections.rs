@@ -248,6 +248,31 @@ impl Default for StorageSection {
     }
 }
 
+/// `[pgwire]`: the PostgreSQL wire protocol front end (psql, PostgreSQL drivers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PgwireSection {
+    /// Off unless asked for: a second listening port is the operator's choice.
+    pub enabled: bool,
+    /// Address to listen on; unset: `server.host`.
+    pub host: Option<String>,
+    /// Port (PostgreSQL's own is 5432; 5433 leaves room for one beside KalamDB). 0: any free port.
+    pub port: u16,
+    /// `scram` (SCRAM-SHA-256) or `cleartext` (accepted only from loopback).
+    pub auth: String,
+}
+
+impl Default for PgwireSection {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            host: None,
+            port: 5433,
+            auth: "scram".into(),
+        }
+    }
+}
+
 /// `[auth]`: tokens and passwords.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -17,6 +17,8 @@ pub struct Server {
     child: Option<Child>,
     pub url: String,
     pub port: u16,
+    /// The pgwire port, when `KALAMDB_PGWIRE_ENABLED=true`.
+    pub pg_port: Option<u16>,
     pub data_dir: PathBuf,
     _tmp: Option<tempfile::TempDir>,
     pub stderr_log: PathBuf,
@@ -54,6 +56,15 @@ pub fn binary() -> &'static str {
 
 /// Spawns the binary; returns the child and, when it started, the port it listens on.
 pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>) {
+    let (child, ports) = spawn_ports(data_dir, options);
+    (child, ports.map(|(http, _)| http))
+}
+
+/// [`spawn`], with the pgwire port too (printed before the HTTP one, when enabled).
+pub fn spawn_ports(
+    data_dir: &Path,
+    options: &Options,
+) -> (Child, Result<(u16, Option<u16>), String>) {
     let log = match &options.cwd {
         Some(cwd) => cwd.join(data_dir),
         None => data_dir.to_path_buf(),
@@ -89,6 +100,7 @@ pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>)
     std::thread::spawn(move || {
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
+        let mut pg_port = None;
         loop {
             line.clear();
             match reader.read_line(&mut line) {
@@ -97,12 +109,13 @@ pub fn spawn(data_dir: &Path, options: &Options) -> (Child, Result<u16, String>)
                     return;
                 }
                 Ok(_) => {
-                    if let Some(rest) = line
-                        .trim()
-                        .strip_prefix("KalamDB server listening on http://")
-                    {
+                    let line = line.trim();
+                    if let Some(rest) = line.strip_prefix("KalamDB pgwire listening on ") {
+                        pg_port = rest.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+                    }
+                    if let Some(rest) = line.strip_prefix("KalamDB server listening on http://") {
                         let port = rest.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
-                        let _ = tx.send(port);
+                        let _ = tx.send(port.map(|p| (p, pg_port)));
                     }
                 }
             }
@@ -130,14 +143,15 @@ impl Server {
 
     /// Starts on an existing data directory (restart tests).
     pub async fn start_in(data_dir: &Path, options: Options) -> Server {
-        let (child, port) = spawn(data_dir, &options);
-        let port = match port {
+        let (child, ports) = spawn_ports(data_dir, &options);
+        let (port, pg_port) = match ports {
             Ok(p) => p,
             Err(log) => panic!("server did not start: {log}"),
         };
         Server {
             child: Some(child),
             url: format!("http://127.0.0.1:{port}"),
+            pg_port,
             port,
             data_dir: data_dir.to_path_buf(),
             _tmp: None,

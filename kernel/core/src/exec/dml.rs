@@ -38,7 +38,11 @@ fn unsupported(what: &str) -> KalamError {
 
 impl Engine {
     /// Resolves a table named in DML; system tables are read-only.
-    fn dml_table(&self, session: &Session, name: &ObjectName) -> Result<Arc<TableEntry>> {
+    pub(super) fn dml_table(
+        &self,
+        session: &Session,
+        name: &ObjectName,
+    ) -> Result<Arc<TableEntry>> {
         let parts: Vec<String> = name
             .0
             .iter()
@@ -483,7 +487,7 @@ impl Engine {
         outcome.map_err(Into::into)
     }
 
-    fn target_table(table: &ast::TableWithJoins) -> Result<(&ObjectName, String)> {
+    pub(super) fn target_table(table: &ast::TableWithJoins) -> Result<(&ObjectName, String)> {
         if !table.joins.is_empty() {
             return Err(unsupported("UPDATE/DELETE with JOIN"));
         }

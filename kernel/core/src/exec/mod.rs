@@ -11,6 +11,8 @@
 //! - [`json`]: PostgreSQL's JSON operators (`->`, `->>`, `#>`, `#>>`) and `json_*` functions.
 //! - `alter_table`: ALTER TABLE (access level, flush policy, retention).
 //! - `impersonate`: EXECUTE AS USER.
+//! - [`output`]: a statement's outcome before a front end encodes it, and Describe.
+//! - `dml_params`: the types of `$n` in INSERT, UPDATE and DELETE.
 //! - [`plan_cache`]: logical plans of reads, reused across executions.
 //! - [`shapes`], [`stats`]: query-shape statistics, the statistics snapshot, `system.stats`,
 //!   `system.advice`, SHOW STATS / SHOW ADVICE / RUN ADVISOR.
@@ -28,10 +30,12 @@ pub mod df_catalog;
 pub use kalamdb_base::df_error;
 pub use kalamdb_catalog::{coerce, rows};
 pub mod dml;
+mod dml_params;
 pub mod functions;
 mod impersonate;
 pub mod json;
 pub mod limits;
+pub mod output;
 pub mod plan_cache;
 pub mod provider;
 pub mod query;
@@ -184,35 +188,17 @@ impl Engine {
 }
 
 impl Engine {
-    /// Executes one typed statement for `session` with bound `$n` parameters, and audits it.
+    /// Executes one typed statement for `session` with bound `$n` parameters, and audits it;
+    /// the result in the HTTP wire form (see [`output::Output`] for the other).
     pub async fn execute(
         &self,
         session: &mut Session,
         statement: Statement,
         params: &[Value],
     ) -> Result<QueryResult> {
-        let subject = crate::audit::describe(&statement);
-        let counter = match &statement {
-            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
-                Some(&self.stats.rows_written)
-            }
-            Statement::Query(_) => Some(&self.stats.rows_read),
-            _ => None,
-        };
-        let result = self.execute_unaudited(session, statement, params).await;
-        if let (Some(counter), Ok(r)) = (counter, &result) {
-            counter.fetch_add(r.row_count as u64, std::sync::atomic::Ordering::Relaxed);
-        }
-        let outcome = result.as_ref().map(|_| ());
-        if subject.is_some()
-            || matches!(
-                outcome,
-                Err(crate::error::KalamError::PermissionDenied { .. })
-            )
-        {
-            self.audit.statement(session, subject, &outcome).await;
-        }
-        result
+        self.execute_output(session, statement, params)
+            .await?
+            .into_wire()
     }
 
     pub(crate) async fn execute_unaudited(

@@ -34,6 +34,18 @@ impl Engine {
         statement: ast::Statement,
         params: &[Value],
     ) -> Result<QueryResult> {
+        let (schema, batches) = self.query_rows(session, statement, params).await?;
+        rows_result(&schema, &batches)
+    }
+
+    /// A read with the statement timeout, the plan cache and the query-shape statistics: its
+    /// output schema and batches.
+    pub(crate) async fn query_rows(
+        &self,
+        session: &Session,
+        statement: ast::Statement,
+        params: &[Value],
+    ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
         let started = std::time::Instant::now();
         // Rendered once: the plan cache's key and the statistics' query shape.
         let sql =
@@ -62,7 +74,7 @@ impl Engine {
                 returned as u64,
             );
         }
-        rows_result(&read.schema, &read.batches)
+        Ok((read.schema, read.batches))
     }
 
     /// Plans, checks and runs a read; returns the output schema and batches.

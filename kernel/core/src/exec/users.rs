@@ -72,9 +72,12 @@ impl Engine {
                 "Storage '{storage}' does not exist"
             )));
         }
-        let password_hash = match spec.password {
-            Some(pw) if !pw.is_empty() => Some(password::hash(pw, self.config.bcrypt_cost).await?),
-            _ => None,
+        let (password_hash, scram_verifier) = match spec.password {
+            Some(pw) if !pw.is_empty() => (
+                Some(password::hash(pw.clone(), self.config.bcrypt_cost).await?),
+                Some(password::scram(&pw)),
+            ),
+            _ => (None, None),
         };
         let now = now_micros();
         let created = self
@@ -82,6 +85,7 @@ impl Engine {
             .create_user(UserRecord {
                 storage_mode: spec.storage_mode.unwrap_or(StorageMode::Table),
                 storage_id: spec.storage_id,
+                scram_verifier,
                 ..UserRecord::new(spec.user.clone(), spec.role, password_hash, spec.email, now)
             })
             .await?;
@@ -113,9 +117,10 @@ impl Engine {
                     "password must not be empty".into(),
                 ));
             }
-            UserChange::Password(pw) => {
-                Some(password::hash(pw.clone(), self.config.bcrypt_cost).await?)
-            }
+            UserChange::Password(pw) => Some((
+                password::hash(pw.clone(), self.config.bcrypt_cost).await?,
+                password::scram(pw),
+            )),
             _ => None,
         };
         if let UserChange::Role(role) = &change {
@@ -146,7 +151,9 @@ impl Engine {
                 }
                 match change {
                     UserChange::Password(_) => {
-                        record.password_hash = password_hash;
+                        let (hash, scram) = password_hash.unzip();
+                        record.password_hash = hash;
+                        record.scram_verifier = scram;
                         record.failed_login_attempts = 0;
                         record.locked_until = None;
                         // Tokens issued under the old password stop working.

@@ -1,0 +1,126 @@
+//! KalamDB's PostgreSQL wire protocol front end: `psql` and PostgreSQL drivers talk to the
+//! same engine as HTTP, through the same parse → permission → execute path.
+//!
+//! - [`auth`]: start-up and login (SCRAM-SHA-256 against the verifier stored with each user;
+//!   cleartext, checked against the bcrypt hash, only on loopback and only when configured).
+//! - `scram`: the server side of SCRAM-SHA-256 (RFC 5802 / 7677).
+//! - `handler`: the simple and extended query protocols.
+//! - `session`: per-connection state (the KalamDB session, `SET` parameters, the transaction
+//!   block).
+//! - `local`: the statements PostgreSQL clients send that are about the connection, not the
+//!   data (`SET`, `SHOW`, `BEGIN`, `COMMIT`, ...).
+//! - `encode`: outcomes → RowDescription, DataRow and command tags; `params`: Bind values.
+//! - `error`: KalamDB errors → ErrorResponse with SQLSTATE.
+//!
+//! The PG user is the KalamDB user: USER tables are scoped to the login exactly as over HTTP.
+
+pub mod auth;
+mod encode;
+mod error;
+mod handler;
+mod local;
+mod params;
+pub mod scram;
+mod session;
+
+use kalamdb_core::Engine;
+use pgwire::api::PgWireServerHandlers;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// How clients prove who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// SCRAM-SHA-256 (what PostgreSQL uses by default; the password never crosses the wire).
+    Scram,
+    /// The password in clear, checked against the bcrypt hash. Refused from any address but
+    /// loopback, whatever the setting.
+    Cleartext,
+}
+
+/// Admits a user's next statement: `Err(message)` refuses it (SQLSTATE 53400).
+pub type Admit =
+    Arc<dyn Fn(&kalamdb_types::UserId, kalamdb_types::Role) -> Result<(), String> + Send + Sync>;
+
+/// Settings of the pgwire front end (`[pgwire]` in `server.toml`).
+#[derive(Clone)]
+pub struct PgWireSettings {
+    pub auth: AuthMethod,
+    /// Reported as `server_version`; drivers parse it, so it names a PostgreSQL release.
+    pub server_version: String,
+    /// The server's per-user query rate, shared with HTTP; `None` admits everything.
+    pub admit: Option<Admit>,
+}
+
+impl Default for PgWireSettings {
+    fn default() -> Self {
+        Self {
+            auth: AuthMethod::Scram,
+            server_version: "15.0 (KalamDB)".into(),
+            admit: None,
+        }
+    }
+}
+
+/// Everything a connection's handlers share.
+pub(crate) struct Shared {
+    pub engine: Arc<Engine>,
+    pub settings: PgWireSettings,
+    pub connections: Arc<pgwire::api::ConnectionManager>,
+}
+
+struct Handlers {
+    handler: Arc<handler::Handler>,
+    startup: Arc<auth::Startup>,
+    cancel: Arc<pgwire::api::cancel::DefaultCancelHandler>,
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl pgwire::api::query::SimpleQueryHandler> {
+        self.handler.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl pgwire::api::query::ExtendedQueryHandler> {
+        self.handler.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// Serves PostgreSQL clients on `listener` until the task is dropped.
+pub async fn serve(engine: Arc<Engine>, listener: TcpListener, settings: PgWireSettings) {
+    let connections = Arc::new(pgwire::api::ConnectionManager::new());
+    let shared = Arc::new(Shared {
+        engine,
+        settings,
+        connections: connections.clone(),
+    });
+    let handlers = Arc::new(Handlers {
+        handler: Arc::new(handler::Handler::new(shared.clone())),
+        startup: Arc::new(auth::Startup::new(shared.clone())),
+        cancel: Arc::new(pgwire::api::cancel::DefaultCancelHandler::new(connections)),
+    });
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("pgwire: accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        let handlers = handlers.clone();
+        tokio::spawn(async move {
+            if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
+                tracing::debug!("pgwire: connection from {peer} ended: {e}");
+            }
+        });
+    }
+}
