@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the build, when missing: tmux (interactive CLI tests),
-# psql from postgresql-client and the pg8000 driver from PyPI (the pgwire tests),
+# psql from postgresql-client, a PostgreSQL server and the pg8000 driver from PyPI (the pgwire
+# tests),
 # Node.js 20 or newer with npm (the TypeScript SDK tests; Debian 12's nodejs is 18, so a newer
 # one comes from the npm registry into ~/.cache/kalamdb-tools), s3s-fs (a real S3-compatible
 # server the S3 storage tests start on 127.0.0.1) and the wasm-bindgen CLI of exactly the
@@ -27,6 +28,7 @@ for item in "${need[@]}"; do
   case "$item" in
     tmux) apt+=(tmux) ;;
     postgresql-client) apt+=(postgresql-client) ;;
+    postgresql) apt+=(postgresql) ;;
     npm) command -v node >/dev/null 2>&1 && apt+=(npm) || apt+=(nodejs npm) ;;
   esac
 done

@@ -28,6 +28,7 @@ export KALAM_REQUIRE_TMUX=1
 # The pgwire tests drive psql and pg8000 (installed above); never skip them silently.
 export KALAM_REQUIRE_PSQL=1
 export KALAM_REQUIRE_PG8000=1
+export KALAM_REQUIRE_POSTGRES=1
 
 # One build of the whole workspace (the same one the test runner uses), so the TypeScript
 # tests run against this checkout's server binary.

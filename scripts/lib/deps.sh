@@ -125,6 +125,10 @@ deps_have_wasm_bindgen() {
 deps_have_s3s_fs() { command -v s3s-fs >/dev/null 2>&1; }
 deps_have_tmux() { command -v tmux >/dev/null 2>&1; }
 deps_have_psql() { command -v psql >/dev/null 2>&1; }
+# A PostgreSQL server (initdb, pg_ctl) for the pgwire tests' comparison against PostgreSQL 15.
+deps_have_postgres() {
+  _deps_any "/usr/lib/postgresql/*/bin/initdb" || command -v initdb >/dev/null 2>&1
+}
 
 # pg8000, the pure-Python PostgreSQL driver the pgwire tests use, from PyPI into the tools folder.
 DEPS_PG8000_VERSION=1.31.5
@@ -139,6 +143,7 @@ deps_missing_test() {
   local lock="${1:-Cargo.lock}" want
   deps_have_tmux || echo tmux
   deps_have_psql || echo postgresql-client
+  deps_have_postgres || echo postgresql
   deps_have_pg8000 || echo "pg8000==$DEPS_PG8000_VERSION"
   if ! deps_have_node; then
     command -v npm >/dev/null 2>&1 || echo npm

@@ -49,7 +49,7 @@ headers=root/usr/lib/llvm-14/lib/clang/14.0.6/include/stddef.h
 
 layout bare
 expect "bare machine: libclang-dev and g++" "$(missing bare build)" "libclang-dev g++"
-expect "bare machine: every test tool" "$(missing bare test)" "tmux postgresql-client pg8000==1.31.5 npm node>=20 s3s-fs wasm-bindgen-cli@$wasm"
+expect "bare machine: every test tool" "$(missing bare test)" "tmux postgresql-client postgresql pg8000==1.31.5 npm node>=20 s3s-fs wasm-bindgen-cli@$wasm"
 
 layout cpp_only
 file cpp_only/root/usr/lib/x86_64-linux-gnu/libclang-cpp.so.14
@@ -71,6 +71,7 @@ fake_cmd dev node "v20.20.2"
 fake_cmd dev npm "9.2.0"
 fake_cmd dev tmux "tmux 3.3a"
 fake_cmd dev psql "psql (PostgreSQL) 15.18"
+fake_cmd dev initdb "initdb (PostgreSQL) 15.18"
 fake_cmd dev python3 "Python 3.11.7"
 fake_cmd dev s3s-fs "s3s-fs 0.14.1"
 fake_cmd dev wasm-bindgen "wasm-bindgen $wasm"
@@ -88,6 +89,7 @@ fake_cmd old_tools node "v18.19.0"
 fake_cmd old_tools npm "9.2.0"
 fake_cmd old_tools tmux "tmux 3.3a"
 fake_cmd old_tools psql "psql (PostgreSQL) 15.18"
+fake_cmd old_tools initdb "initdb (PostgreSQL) 15.18"
 fake_cmd old_tools python3 "Python 3.11.7"
 fake_cmd old_tools s3s-fs "s3s-fs"
 fake_cmd old_tools wasm-bindgen "wasm-bindgen 0.2.1"
@@ -98,6 +100,7 @@ fake_cmd node_installed node "v18.19.0"
 fake_cmd node_installed npm "9.2.0"
 fake_cmd node_installed tmux "tmux"
 fake_cmd node_installed psql "psql (PostgreSQL) 15.18"
+fake_cmd node_installed initdb "initdb (PostgreSQL) 15.18"
 fake_cmd node_installed python3 "Python 3.11.7"
 fake_cmd node_installed s3s-fs "s3s-fs"
 fake_cmd node_installed wasm-bindgen "wasm-bindgen $wasm"

@@ -2,6 +2,7 @@
 //! type, DataRows (Arrow cells through `arrow-pg`, in text or binary as the client asked), and
 //! command tags (`INSERT 0 2`, `UPDATE 1`, `CREATE TABLE`).
 
+use crate::text;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use futures::stream;
@@ -129,31 +130,137 @@ fn text_cell(array: &dyn Array, row: usize) -> Option<&str> {
     }
 }
 
+/// How a column's cells are encoded: most by `arrow-pg`; those whose text PostgreSQL prints
+/// differently from it, or whose PostgreSQL type Arrow does not have, here.
+enum Kind {
+    Arrow,
+    /// JSON or UUID held as Arrow text.
+    TextAs,
+    Float8,
+    Float4,
+    Time,
+    /// Microseconds per unit, and whether the zone is UTC (a `timestamptz`).
+    Timestamp { per_unit: i64, utc: bool, divide: bool },
+}
+
+fn kind(field: &FieldInfo, array: &dyn Array) -> Kind {
+    use datafusion::arrow::datatypes::TimeUnit;
+    if (*field.datatype() == Type::JSON || *field.datatype() == Type::UUID)
+        && is_text(array.data_type())
+    {
+        return Kind::TextAs;
+    }
+    match array.data_type() {
+        DataType::Float64 => Kind::Float8,
+        DataType::Float32 => Kind::Float4,
+        DataType::Time64(TimeUnit::Microsecond) => Kind::Time,
+        DataType::Timestamp(unit, tz) => {
+            let utc = match tz.as_deref() {
+                None => false,
+                Some("UTC" | "+00:00" | "Z" | "+00") => true,
+                Some(_) => return Kind::Arrow,
+            };
+            let (per_unit, divide) = match unit {
+                TimeUnit::Second => (1_000_000, false),
+                TimeUnit::Millisecond => (1_000, false),
+                TimeUnit::Microsecond => (1, false),
+                TimeUnit::Nanosecond => (1_000, true),
+            };
+            Kind::Timestamp {
+                per_unit,
+                utc,
+                divide,
+            }
+        }
+        _ => Kind::Arrow,
+    }
+}
+
+fn timestamp_micros(array: &dyn Array, row: usize, per_unit: i64, divide: bool) -> Option<i64> {
+    use datafusion::arrow::datatypes::{
+        TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+        TimestampSecondType,
+    };
+    if array.is_null(row) {
+        return None;
+    }
+    let raw = match array.data_type() {
+        DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Second, _) => {
+            array.as_primitive::<TimestampSecondType>().value(row)
+        }
+        DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Millisecond, _) => {
+            array.as_primitive::<TimestampMillisecondType>().value(row)
+        }
+        DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, _) => {
+            array.as_primitive::<TimestampMicrosecondType>().value(row)
+        }
+        _ => array.as_primitive::<TimestampNanosecondType>().value(row),
+    };
+    Some(if divide {
+        raw.div_euclid(per_unit)
+    } else {
+        raw.saturating_mul(per_unit)
+    })
+}
+
 /// The DataRows of `batch`.
 fn batch_rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult<Vec<DataRow>> {
+    use datafusion::arrow::datatypes::{Float32Type, Float64Type, Time64MicrosecondType};
     let schema = batch.schema();
+    let kinds: Vec<Kind> = fields
+        .iter()
+        .enumerate()
+        .map(|(col, f)| kind(f, batch.column(col).as_ref()))
+        .collect();
     let mut encoder = DataRowEncoder::new(fields.clone());
     let mut rows = Vec::with_capacity(batch.num_rows());
     for row in 0..batch.num_rows() {
         for (col, field) in fields.iter().enumerate() {
             let array = batch.column(col);
-            let special = (*field.datatype() == Type::JSON || *field.datatype() == Type::UUID)
-                && is_text(array.data_type());
-            if special {
-                encoder.encode_field_with_type_and_format(
-                    &TextAs(text_cell(array.as_ref(), row)),
-                    field.datatype(),
-                    field.format(),
-                    field.format_options(),
-                )?;
-            } else {
-                arrow_pg::encoder::encode_value(
-                    &mut encoder,
-                    array,
-                    row,
-                    schema.field(col),
-                    field,
-                )?;
+            let a = array.as_ref();
+            let null = a.is_null(row);
+            let (ty, format, options) = (field.datatype(), field.format(), field.format_options());
+            match &kinds[col] {
+                Kind::Arrow => {
+                    arrow_pg::encoder::encode_value(&mut encoder, array, row, schema.field(col), field)?
+                }
+                Kind::TextAs => encoder.encode_field_with_type_and_format(
+                    &TextAs(text_cell(a, row)),
+                    ty,
+                    format,
+                    options,
+                )?,
+                Kind::Float8 => encoder.encode_field_with_type_and_format(
+                    &text::Float8((!null).then(|| a.as_primitive::<Float64Type>().value(row))),
+                    ty,
+                    format,
+                    options,
+                )?,
+                Kind::Float4 => encoder.encode_field_with_type_and_format(
+                    &text::Float4((!null).then(|| a.as_primitive::<Float32Type>().value(row))),
+                    ty,
+                    format,
+                    options,
+                )?,
+                Kind::Time => encoder.encode_field_with_type_and_format(
+                    &text::Time((!null).then(|| a.as_primitive::<Time64MicrosecondType>().value(row))),
+                    ty,
+                    format,
+                    options,
+                )?,
+                Kind::Timestamp {
+                    per_unit,
+                    utc,
+                    divide,
+                } => encoder.encode_field_with_type_and_format(
+                    &text::Timestamp {
+                        micros: timestamp_micros(a, row, *per_unit, *divide),
+                        utc: *utc,
+                    },
+                    ty,
+                    format,
+                    options,
+                )?,
             }
         }
         rows.push(encoder.take_row());

@@ -85,7 +85,23 @@ fn prepare(sql: &str) -> PgWireResult<Prepared> {
     if is_local(sql) {
         return Ok(Prepared::Local(sql.to_string()));
     }
-    let statement = parse_statement(sql).map_err(|e| kalam(&e.into(), sql))?;
+    let statement = match parse_statement(sql) {
+        // Catalog introspection is read in PostgreSQL's dialect, as psql and drivers write it.
+        Ok(Statement::Query(_)) if crate::catalog::is_introspection(sql) => {
+            match crate::catalog::compat_read(sql) {
+                Some(read) => Statement::Query(Box::new(read)),
+                None => parse_statement(sql).map_err(|e| kalam(&e.into(), sql))?,
+            }
+        }
+        Ok(statement) => statement,
+        // What KalamDB's parser refuses may still be a read in PostgreSQL's dialect.
+        Err(err) => match crate::catalog::compat_read(sql) {
+            Some(read) if matches!(err, kalamdb_core::sql::SqlError::Syntax(_)) => {
+                Statement::Query(Box::new(read))
+            }
+            _ => return Err(kalam(&err.into(), sql)),
+        },
+    };
     Ok(Prepared::Kalam {
         sql: sql.to_string(),
         statement,

@@ -3,18 +3,21 @@
 //!
 //! - [`auth`]: start-up and login (SCRAM-SHA-256 against the verifier stored with each user;
 //!   cleartext, checked against the bcrypt hash, only on loopback and only when configured).
+//! - `catalog`: PostgreSQL's `pg_catalog` (psql's `\\dt`, `\\d`, drivers' introspection).
 //! - `scram`: the server side of SCRAM-SHA-256 (RFC 5802 / 7677).
 //! - `handler`: the simple and extended query protocols.
 //! - `session`: per-connection state (the KalamDB session, `SET` parameters, the transaction
 //!   block).
 //! - `local`: the statements PostgreSQL clients send that are about the connection, not the
 //!   data (`SET`, `SHOW`, `BEGIN`, `COMMIT`, ...).
+//! - `text`: floats, times and timestamps in PostgreSQL's text form.
 //! - `encode`: outcomes → RowDescription, DataRow and command tags; `params`: Bind values.
 //! - `error`: KalamDB errors → ErrorResponse with SQLSTATE.
 //!
 //! The PG user is the KalamDB user: USER tables are scoped to the login exactly as over HTTP.
 
 pub mod auth;
+mod catalog;
 mod encode;
 mod error;
 mod handler;
@@ -22,6 +25,7 @@ mod local;
 mod params;
 pub mod scram;
 mod session;
+mod text;
 
 use kalamdb_core::Engine;
 use pgwire::api::PgWireServerHandlers;
@@ -95,6 +99,10 @@ impl PgWireServerHandlers for Handlers {
 
 /// Serves PostgreSQL clients on `listener` until the task is dropped.
 pub async fn serve(engine: Arc<Engine>, listener: TcpListener, settings: PgWireSettings) {
+    match catalog::PgCatalog::new() {
+        Ok(pg) => engine.install_extension(Arc::new(pg)),
+        Err(e) => tracing::warn!("pgwire: pg_catalog unavailable: {e}"),
+    }
     let connections = Arc::new(pgwire::api::ConnectionManager::new());
     let shared = Arc::new(Shared {
         engine,

@@ -188,6 +188,34 @@ async fn psql_sessions_print_what_postgresql_prints() {
     assert!(ok);
     assert!(out.contains("notes"), "{out}");
 
+    // psql's catalog commands read pg_catalog.
+    let (out, err, ok) = run_psql(
+        &server,
+        "root",
+        ROOT_PASSWORD,
+        &["-c", "\\dt app.*", "-c", "\\d app.notes"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        concat!(
+            "         List of relations\n",
+            " Schema | Name  | Type  |  Owner   \n",
+            "--------+-------+-------+----------\n",
+            " app    | notes | table | postgres\n",
+            "(1 row)\n",
+            "\n",
+            "                 Table \"app.notes\"\n",
+            " Column |  Type   | Collation | Nullable | Default \n",
+            "--------+---------+-----------+----------+---------\n",
+            " id     | bigint  |           | not null | \n",
+            " body   | text    |           |          | \n",
+            " done   | boolean |           |          | \n",
+            " _seq   | bigint  |           | not null | \n",
+            "\n",
+        )
+    );
+
     // A wrong password is refused with PostgreSQL's message.
     let (_, err, ok) = run_psql(&server, "root", "wrong", &["-c", "SELECT 1"]);
     assert!(!ok);
@@ -582,4 +610,29 @@ async fn a_python_driver_works() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pg8000 ok");
+}
+
+#[tokio::test]
+async fn a_cancel_request_stops_the_running_statement() {
+    let server = start(&[]).await;
+    let root = connect(&server, "root", ROOT_PASSWORD).await.expect("connect");
+    let cancel = root.cancel_token();
+    let slow = tokio::spawn(async move {
+        let result = root
+            .simple_query("SELECT count(*) FROM generate_series(1, 50000000000)")
+            .await;
+        (root, result)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    cancel.cancel_query(NoTls).await.expect("cancel request sent");
+    // A guard against a hang, not a speed check: the statement would run for minutes.
+    let (root, result) = tokio::time::timeout(std::time::Duration::from_secs(60), slow)
+        .await
+        .expect("the statement stopped")
+        .expect("task");
+    let err = result.expect_err("the statement was cancelled");
+    assert_eq!(sqlstate(&err), "57014", "{err:?}");
+    // The connection is still usable.
+    let rows = root.query("SELECT 41 + 1", &[]).await.expect("next statement");
+    assert_eq!(rows[0].get::<_, i64>(0), 42);
 }

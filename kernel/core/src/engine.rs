@@ -180,6 +180,8 @@ pub struct Engine {
     sources: crate::exec::system_tables::SystemSources,
     /// DataFusion sessions by caller (the cache `session`, see `session_state`).
     sessions: Arc<crate::exec::session_cache::SessionCache>,
+    /// SQL extensions front ends installed (see [`crate::exec::extension`]).
+    extensions: parking_lot::RwLock<Vec<Arc<dyn crate::exec::extension::SqlExtension>>>,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -477,6 +479,7 @@ impl Engine {
             flows,
             sources,
             sessions,
+            extensions: parking_lot::RwLock::new(Vec::new()),
             _lock: lock,
         });
         if let Some(source) = restoring {
@@ -562,19 +565,35 @@ impl Engine {
         Ok(state)
     }
 
+    /// Adds a SQL extension to every caller's session from now on.
+    pub fn install_extension(&self, extension: Arc<dyn crate::exec::extension::SqlExtension>) {
+        self.extensions.write().push(extension);
+        // Sessions and plans built without it are dropped.
+        crate::plugin::Cache::clear(self.sessions.as_ref());
+        crate::plugin::Cache::clear(self.plan_cache.as_ref());
+    }
+
     fn build_session_state(&self, session: &Session) -> Result<SessionState> {
         // The caller's own view of the catalog: listings show what its role may read.
         let list = Arc::new(MemoryCatalogProviderList::new());
-        list.register_catalog(
-            CATALOG_NAME.to_string(),
-            Arc::new(KalamCatalog::new(
-                &self.system_sources(),
-                Some(session.role),
-            )),
-        );
-        let mut state = SessionStateBuilder::new_from_existing(self.base_state.clone())
-            .with_catalog_list(list)
-            .build();
+        let catalog = KalamCatalog::new(&self.system_sources(), Some(session.role));
+        let extra = catalog.extra.clone();
+        list.register_catalog(CATALOG_NAME.to_string(), Arc::new(catalog));
+        let extensions = self.extensions.read().clone();
+        let mut builder = SessionStateBuilder::new_from_existing(self.base_state.clone())
+            .with_catalog_list(list.clone());
+        let mut schemas = Vec::new();
+        let mut udfs = Vec::new();
+        for ext in &extensions {
+            schemas.extend(ext.schemas(list.clone()));
+            udfs.extend(ext.udfs());
+            builder = ext.configure(builder);
+        }
+        let _ = extra.set(schemas);
+        let mut state = builder.build();
+        for udf in udfs {
+            state.register_udf(Arc::new(udf))?;
+        }
         let config = state.config_mut();
         config.set_extension(Arc::new(crate::exec::scope::QueryScope {
             user: session.user.clone(),

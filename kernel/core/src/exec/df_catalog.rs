@@ -20,6 +20,8 @@ pub struct KalamCatalog {
     /// The caller's role: listings (`information_schema`, what DataFusion enumerates) show only
     /// the tables it may read, as PostgreSQL's do. `None`: everything (the base state).
     pub listing_role: Option<Role>,
+    /// Schemas SQL extensions add (see [`super::extension`]).
+    pub extra: super::extension::ExtraSchemas,
 }
 
 impl KalamCatalog {
@@ -27,7 +29,16 @@ impl KalamCatalog {
         Self {
             sources: sources.clone(),
             listing_role,
+            extra: Arc::default(),
         }
+    }
+
+    fn extra_schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        self.extra
+            .get()?
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
     }
 }
 
@@ -49,10 +60,16 @@ impl CatalogProvider for KalamCatalog {
         if self.listing_role.is_none_or(Role::is_admin) {
             names.push(SYSTEM_SCHEMA.to_string());
         }
+        if let Some(extra) = self.extra.get() {
+            names.extend(extra.iter().map(|(n, _)| n.clone()));
+        }
         names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if let Some(schema) = self.extra_schema(name) {
+            return Some(schema);
+        }
         if name == SYSTEM_SCHEMA {
             return Some(Arc::new(SystemSchema {
                 sources: self.sources.clone(),

@@ -11,6 +11,7 @@
 //! - [`json`]: PostgreSQL's JSON operators (`->`, `->>`, `#>`, `#>>`) and `json_*` functions.
 //! - `alter_table`: ALTER TABLE (access level, flush policy, retention).
 //! - `impersonate`: EXECUTE AS USER.
+//! - [`extension`]: schemas and functions a front end adds to every caller's session.
 //! - [`output`]: a statement's outcome before a front end encodes it, and Describe.
 //! - `dml_params`: the types of `$n` in INSERT, UPDATE and DELETE.
 //! - [`plan_cache`]: logical plans of reads, reused across executions.
@@ -31,6 +32,7 @@ pub use kalamdb_base::df_error;
 pub use kalamdb_catalog::{coerce, rows};
 pub mod dml;
 mod dml_params;
+pub mod extension;
 pub mod functions;
 mod impersonate;
 pub mod json;
