@@ -74,6 +74,16 @@ fn login_error(user: &str, err: LoginError) -> PgWireError {
     }
 }
 
+/// Cleartext passwords cross no network: only a loopback peer may send one.
+fn cleartext_allowed(peer: std::net::IpAddr) -> bool {
+    match peer {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+        v4 => v4.is_loopback(),
+    }
+}
+
 impl Startup {
     pub fn new(shared: Arc<Shared>) -> Self {
         Self {
@@ -89,6 +99,13 @@ impl Startup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let slot = crate::UserSlot::take(&self.shared, &user.user_id).ok_or_else(|| {
+            fatal(
+                "53300",
+                format!("too many connections for role \"{}\"", user.user_id),
+            )
+        })?;
+        client.session_extensions().insert(slot);
         let mut session = self.shared.engine.auth.session_for(user);
         session.client_ip = Some(client.socket_addr().ip().to_string());
         client.session_extensions().insert(Conn::new(session));
@@ -130,6 +147,10 @@ impl StartupHandler for Startup {
         let method = self.shared.settings.auth;
         match message {
             PgWireFrontendMessage::Startup(ref startup) => {
+                let open = self.shared.open.load(std::sync::atomic::Ordering::SeqCst);
+                if open > self.shared.settings.max_connections {
+                    return Err(fatal("53300", "sorry, too many clients already".into()));
+                }
                 protocol_negotiation(client, startup).await?;
                 save_startup_parameters_to_metadata(client, startup);
                 client.set_state(PgWireConnectionState::AuthenticationInProgress);
@@ -140,7 +161,7 @@ impl StartupHandler for Startup {
                             .insert(Pending(Mutex::new(None)));
                         Authentication::SASL(vec![SCRAM_MECHANISM.into()])
                     }
-                    AuthMethod::Cleartext if client.socket_addr().ip().is_loopback() => {
+                    AuthMethod::Cleartext if cleartext_allowed(client.socket_addr().ip()) => {
                         Authentication::CleartextPassword
                     }
                     AuthMethod::Cleartext => {
@@ -244,5 +265,26 @@ impl StartupHandler for Startup {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cleartext_allowed;
+
+    #[test]
+    fn cleartext_only_from_loopback() {
+        for ok in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(cleartext_allowed(ok.parse().unwrap()), "{ok}");
+        }
+        for refused in [
+            "10.0.0.5",
+            "192.168.1.2",
+            "::ffff:10.0.0.5",
+            "2001:db8::1",
+            "0.0.0.0",
+        ] {
+            assert!(!cleartext_allowed(refused.parse().unwrap()), "{refused}");
+        }
     }
 }

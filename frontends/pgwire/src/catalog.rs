@@ -38,7 +38,10 @@ impl SqlExtension for PgCatalog {
         "pg_catalog"
     }
 
-    fn schemas(&self, list: Arc<dyn CatalogProviderList>) -> Vec<(String, Arc<dyn SchemaProvider>)> {
+    fn schemas(
+        &self,
+        list: Arc<dyn CatalogProviderList>,
+    ) -> Vec<(String, Arc<dyn SchemaProvider>)> {
         match PgCatalogSchemaProvider::try_new(list, self.tables.clone(), EmptyContextProvider) {
             Ok(schema) => vec![("pg_catalog".to_string(), Arc::new(schema))],
             Err(e) => {
@@ -87,13 +90,16 @@ impl SqlExtension for PgCatalog {
     }
 }
 
-static PARSER: LazyLock<PostgresCompatibilityParser> = LazyLock::new(PostgresCompatibilityParser::new);
+static PARSER: LazyLock<PostgresCompatibilityParser> =
+    LazyLock::new(PostgresCompatibilityParser::new);
 
 /// Whether a query looks like catalog introspection (what psql's backslash commands and
 /// drivers send).
 pub(crate) fn is_introspection(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
-    lower.contains("pg_") || lower.contains("information_schema") || lower.contains("::reg")
+    lower.contains("pg_")
+        || lower.contains("information_schema")
+        || lower.contains("::reg")
         || lower.contains("operator(")
 }
 

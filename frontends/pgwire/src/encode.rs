@@ -140,7 +140,11 @@ enum Kind {
     Float4,
     Time,
     /// Microseconds per unit, and whether the zone is UTC (a `timestamptz`).
-    Timestamp { per_unit: i64, utc: bool, divide: bool },
+    Timestamp {
+        per_unit: i64,
+        utc: bool,
+        divide: bool,
+    },
 }
 
 fn kind(field: &FieldInfo, array: &dyn Array) -> Kind {
@@ -221,9 +225,13 @@ fn batch_rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult
             let null = a.is_null(row);
             let (ty, format, options) = (field.datatype(), field.format(), field.format_options());
             match &kinds[col] {
-                Kind::Arrow => {
-                    arrow_pg::encoder::encode_value(&mut encoder, array, row, schema.field(col), field)?
-                }
+                Kind::Arrow => arrow_pg::encoder::encode_value(
+                    &mut encoder,
+                    array,
+                    row,
+                    schema.field(col),
+                    field,
+                )?,
                 Kind::TextAs => encoder.encode_field_with_type_and_format(
                     &TextAs(text_cell(a, row)),
                     ty,
@@ -243,7 +251,9 @@ fn batch_rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult
                     options,
                 )?,
                 Kind::Time => encoder.encode_field_with_type_and_format(
-                    &text::Time((!null).then(|| a.as_primitive::<Time64MicrosecondType>().value(row))),
+                    &text::Time(
+                        (!null).then(|| a.as_primitive::<Time64MicrosecondType>().value(row)),
+                    ),
                     ty,
                     format,
                     options,

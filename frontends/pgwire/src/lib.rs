@@ -54,6 +54,10 @@ pub struct PgWireSettings {
     pub server_version: String,
     /// The server's per-user query rate, shared with HTTP; `None` admits everything.
     pub admit: Option<Admit>,
+    /// Connections open at once, logged in or not (more: `sorry, too many clients already`).
+    pub max_connections: usize,
+    /// Logged-in connections of one user at once (more: `too many connections for role`).
+    pub max_connections_per_user: usize,
 }
 
 impl Default for PgWireSettings {
@@ -62,6 +66,8 @@ impl Default for PgWireSettings {
             auth: AuthMethod::Scram,
             server_version: "15.0 (KalamDB)".into(),
             admit: None,
+            max_connections: 200,
+            max_connections_per_user: 20,
         }
     }
 }
@@ -71,6 +77,48 @@ pub(crate) struct Shared {
     pub engine: Arc<Engine>,
     pub settings: PgWireSettings,
     pub connections: Arc<pgwire::api::ConnectionManager>,
+    /// Sockets being served.
+    pub open: std::sync::atomic::AtomicUsize,
+    /// Logged-in connections by user.
+    pub per_user: std::sync::Mutex<std::collections::HashMap<kalamdb_types::UserId, usize>>,
+}
+
+/// One user's logged-in connection, counted until the connection ends.
+pub(crate) struct UserSlot {
+    shared: Arc<Shared>,
+    user: kalamdb_types::UserId,
+}
+
+impl UserSlot {
+    /// A slot for `user`, unless it holds `max_connections_per_user` already.
+    pub fn take(shared: &Arc<Shared>, user: &kalamdb_types::UserId) -> Option<UserSlot> {
+        let mut per_user = shared.per_user.lock().unwrap_or_else(|e| e.into_inner());
+        let n = per_user.entry(user.clone()).or_insert(0);
+        if *n >= shared.settings.max_connections_per_user {
+            return None;
+        }
+        *n += 1;
+        Some(UserSlot {
+            shared: shared.clone(),
+            user: user.clone(),
+        })
+    }
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut per_user = self
+            .shared
+            .per_user
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_user.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_user.remove(&self.user);
+            }
+        }
+    }
 }
 
 struct Handlers {
@@ -108,6 +156,8 @@ pub async fn serve(engine: Arc<Engine>, listener: TcpListener, settings: PgWireS
         engine,
         settings,
         connections: connections.clone(),
+        open: std::sync::atomic::AtomicUsize::new(0),
+        per_user: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     let handlers = Arc::new(Handlers {
         handler: Arc::new(handler::Handler::new(shared.clone())),
@@ -125,10 +175,17 @@ pub async fn serve(engine: Arc<Engine>, listener: TcpListener, settings: PgWireS
         };
         let _ = socket.set_nodelay(true);
         let handlers = handlers.clone();
+        let shared = shared.clone();
+        shared
+            .open
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::spawn(async move {
             if let Err(e) = pgwire::tokio::process_socket(socket, None, handlers).await {
                 tracing::debug!("pgwire: connection from {peer} ended: {e}");
             }
+            shared
+                .open
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         });
     }
 }

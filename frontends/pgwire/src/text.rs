@@ -81,7 +81,12 @@ pub(crate) struct Timestamp {
 fn clock(micros_of_day: i64) -> String {
     let secs = micros_of_day.div_euclid(1_000_000);
     let frac = micros_of_day.rem_euclid(1_000_000);
-    let base = format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    let base = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
     if frac == 0 {
         base
     } else {
@@ -196,7 +201,10 @@ mod tests {
         let x = 1.1f32;
         assert_eq!(float_text(f64::from(x), &format!("{x:e}"), 6), "1.1");
         let big = 1234567.0f32;
-        assert_eq!(float_text(f64::from(big), &format!("{big:e}"), 6), "1.234567e+06");
+        assert_eq!(
+            float_text(f64::from(big), &format!("{big:e}"), 6),
+            "1.234567e+06"
+        );
     }
 
     #[test]

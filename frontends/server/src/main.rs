@@ -131,6 +131,8 @@ async fn serve() {
                 kalamdb_pgwire::AuthMethod::Scram
             },
             admit: Some(pg_admit(&state)),
+            max_connections: state.config.pgwire.max_connections,
+            max_connections_per_user: state.config.pgwire.max_connections_per_user,
             ..Default::default()
         };
         tracing::info!("KalamDB PostgreSQL wire protocol listening on {pg_local}");

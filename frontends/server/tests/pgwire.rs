@@ -615,7 +615,9 @@ async fn a_python_driver_works() {
 #[tokio::test]
 async fn a_cancel_request_stops_the_running_statement() {
     let server = start(&[]).await;
-    let root = connect(&server, "root", ROOT_PASSWORD).await.expect("connect");
+    let root = connect(&server, "root", ROOT_PASSWORD)
+        .await
+        .expect("connect");
     let cancel = root.cancel_token();
     let slow = tokio::spawn(async move {
         let result = root
@@ -624,7 +626,10 @@ async fn a_cancel_request_stops_the_running_statement() {
         (root, result)
     });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    cancel.cancel_query(NoTls).await.expect("cancel request sent");
+    cancel
+        .cancel_query(NoTls)
+        .await
+        .expect("cancel request sent");
     // A guard against a hang, not a speed check: the statement would run for minutes.
     let (root, result) = tokio::time::timeout(std::time::Duration::from_secs(60), slow)
         .await
@@ -633,6 +638,46 @@ async fn a_cancel_request_stops_the_running_statement() {
     let err = result.expect_err("the statement was cancelled");
     assert_eq!(sqlstate(&err), "57014", "{err:?}");
     // The connection is still usable.
-    let rows = root.query("SELECT 41 + 1", &[]).await.expect("next statement");
+    let rows = root
+        .query("SELECT 41 + 1", &[])
+        .await
+        .expect("next statement");
     assert_eq!(rows[0].get::<_, i64>(0), 42);
+}
+
+#[tokio::test]
+async fn one_user_cannot_take_every_connection() {
+    let server = start(&[("KALAMDB_PGWIRE_MAX_CONNECTIONS_PER_USER", "2")]).await;
+    let token = server.root().await;
+    server.user(&token, "greedy", "user").await;
+    let a = connect(&server, "greedy", "pw-greedy")
+        .await
+        .expect("first");
+    let b = connect(&server, "greedy", "pw-greedy")
+        .await
+        .expect("second");
+    let err = connect(&server, "greedy", "pw-greedy")
+        .await
+        .err()
+        .expect("third refused");
+    assert_eq!(sqlstate(&err), "53300");
+    assert_eq!(
+        err.as_db_error().map(|d| d.message()),
+        Some("too many connections for role \"greedy\"")
+    );
+    // Others still get in, and a closed connection frees its slot.
+    let root = connect(&server, "root", ROOT_PASSWORD).await.expect("root");
+    drop(a);
+    drop(b);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(c) = connect(&server, "greedy", "pw-greedy").await {
+            again = Some(c);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let again = again.expect("a slot was freed");
+    assert_eq!(again.query("SELECT 1", &[]).await.unwrap().len(), 1);
+    assert_eq!(root.query("SELECT 1", &[]).await.unwrap().len(), 1);
 }

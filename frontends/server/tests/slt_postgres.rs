@@ -142,7 +142,8 @@ struct Postgres {
 
 impl Postgres {
     fn start() -> Option<Postgres> {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/bench/pg-cluster.sh");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/bench/pg-cluster.sh");
         let dir = tempfile::tempdir().expect("tempdir");
         // The cluster runs as `postgres` when the tests run as root: let it reach the folder.
         let _ = Command::new("chmod").arg("o+rwx").arg(dir.path()).status();

@@ -260,6 +260,10 @@ pub struct PgwireSection {
     pub port: u16,
     /// `scram` (SCRAM-SHA-256) or `cleartext` (accepted only from loopback).
     pub auth: String,
+    /// Connections open at once, logged in or not.
+    pub max_connections: usize,
+    /// Logged-in connections of one user at once.
+    pub max_connections_per_user: usize,
 }
 
 impl Default for PgwireSection {
@@ -269,6 +273,8 @@ impl Default for PgwireSection {
             host: None,
             port: 5433,
             auth: "scram".into(),
+            max_connections: 200,
+            max_connections_per_user: 20,
         }
     }
 }

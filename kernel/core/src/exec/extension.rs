@@ -15,7 +15,8 @@ pub trait SqlExtension: Send + Sync {
 
     /// Schemas added to the `kalam` catalog, built over the caller's catalog list (whose
     /// listings show what the caller's role may read).
-    fn schemas(&self, list: Arc<dyn CatalogProviderList>) -> Vec<(String, Arc<dyn SchemaProvider>)>;
+    fn schemas(&self, list: Arc<dyn CatalogProviderList>)
+    -> Vec<(String, Arc<dyn SchemaProvider>)>;
 
     /// Scalar functions registered in the caller's session.
     fn udfs(&self) -> Vec<ScalarUDF> {
