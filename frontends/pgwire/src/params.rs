@@ -3,6 +3,7 @@
 //! coerced where they are used, as the HTTP API's JSON strings are.
 
 use crate::error::error;
+use kalamdb_core::exec::coerce::decode_hex;
 use kalamdb_core::value::Value;
 use pgwire::api::Type;
 use pgwire::error::PgWireResult;
@@ -59,21 +60,11 @@ fn text_value(n: usize, ty: &Type, s: &str) -> PgWireResult<Value> {
         }),
         Type::NUMERIC => Value::Decimal(s.trim().to_string()),
         Type::BYTEA => match s.strip_prefix("\\x") {
-            Some(hex) => Value::Bytes(unhex(hex).ok_or_else(|| bad(n, ty, "not hex"))?),
+            Some(hex) => Value::Bytes(decode_hex(hex).ok_or_else(|| bad(n, ty, "not hex"))?),
             None => Value::Bytes(s.as_bytes().to_vec()),
         },
         _ => Value::Text(s.to_string()),
     })
-}
-
-fn unhex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn from_sql<'a, T: FromSql<'a>>(n: usize, ty: &Type, b: &'a [u8]) -> PgWireResult<T> {

@@ -79,14 +79,7 @@ pub(crate) struct Timestamp {
 }
 
 fn clock(micros_of_day: i64) -> String {
-    let secs = micros_of_day.div_euclid(1_000_000);
-    let frac = micros_of_day.rem_euclid(1_000_000);
-    let base = format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    );
+    let (base, frac) = kalamdb_core::exec::result::clock(micros_of_day);
     if frac == 0 {
         base
     } else {

@@ -214,7 +214,8 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
         .map(|dt| dt.and_utc().timestamp_micros())
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
+/// Hex digits (`0aff`) as bytes; `None` for an odd length or a non-hex digit.
+pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }

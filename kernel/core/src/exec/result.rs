@@ -193,15 +193,20 @@ fn date_cell(days: i64) -> Json {
     }
 }
 
-fn time_cell(micros: i64) -> Json {
+/// Microseconds since midnight as `HH:MM:SS`, and the microseconds past that second.
+pub fn clock(micros: i64) -> (String, i64) {
     let secs = micros.div_euclid(1_000_000);
-    let frac = micros.rem_euclid(1_000_000);
     let base = format!(
         "{:02}:{:02}:{:02}",
         secs / 3600,
         (secs / 60) % 60,
         secs % 60
     );
+    (base, micros.rem_euclid(1_000_000))
+}
+
+fn time_cell(micros: i64) -> Json {
+    let (base, frac) = clock(micros);
     Json::String(if frac == 0 {
         base
     } else {
