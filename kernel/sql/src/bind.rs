@@ -4,7 +4,7 @@
 
 use crate::error::{Result, SqlError};
 use kalamdb_plugin_api::Value;
-use sqlparser::dialect::GenericDialect;
+use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 use std::collections::BTreeMap;
 
@@ -54,7 +54,7 @@ fn is_row_word(token: &Token) -> Option<bool> {
 /// with the values, in parameter order. An unknown column, `NEW` in a DELETE flow, `OLD` in an
 /// INSERT flow, and `$n` already in the text are errors naming what to change.
 pub fn bind_row_refs(sql: &str, row: RowRefs<'_>) -> Result<(String, Vec<Value>)> {
-    let dialect = GenericDialect {};
+    let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| SqlError::Syntax(e.to_string()))?;

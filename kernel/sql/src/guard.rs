@@ -8,7 +8,7 @@
 //! input the request size limit lets through.
 
 use crate::error::{Result, SqlError};
-use sqlparser::dialect::GenericDialect;
+use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
@@ -22,7 +22,7 @@ pub const MAX_CTES: usize = 100;
 
 /// Refuses a statement whose shape exceeds the limits above, naming the limit.
 pub fn check_shape(sql: &str) -> Result<()> {
-    let dialect = GenericDialect {};
+    let dialect = PostgreSqlDialect {};
     // A statement the tokenizer refuses gets its syntax error from the parser.
     let Ok(tokens) = Tokenizer::new(&dialect, sql).tokenize() else {
         return Ok(());

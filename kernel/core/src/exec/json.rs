@@ -100,12 +100,30 @@ impl ExprPlanner for JsonOperators {
         expr: RawBinaryExpr,
         _schema: &DFSchema,
     ) -> Result<PlannerResult<RawBinaryExpr>> {
-        let kind = match expr.op {
+        let kind = match &expr.op {
             BinaryOperator::Arrow => Kind::Get,
             BinaryOperator::LongArrow => Kind::GetText,
             BinaryOperator::HashArrow => Kind::Path,
             BinaryOperator::HashLongArrow => Kind::PathText,
             BinaryOperator::Question => Kind::HasKey,
+            // PostgreSQL's lexer ends an operator before a trailing `-` or `+` unless the
+            // operator holds one of `~ ! @ # % ^ & | ` ?`, so `doc->>-1` is `doc ->> -1`; the
+            // parser's PostgreSQL dialect reads one operator `->>-`, split back here.
+            BinaryOperator::Custom(op)
+                if op == "->-" || op == "->>-" || op == "->+" || op == "->>+" =>
+            {
+                let kind = if op.starts_with("->>") {
+                    Kind::GetText
+                } else {
+                    Kind::Get
+                };
+                let right = if op.ends_with('-') {
+                    Expr::Negative(Box::new(expr.right))
+                } else {
+                    expr.right
+                };
+                return Ok(PlannerResult::Planned(attach(kind, expr.left, right)));
+            }
             _ => return Ok(PlannerResult::Original(expr)),
         };
         Ok(PlannerResult::Planned(attach(kind, expr.left, expr.right)))

@@ -190,7 +190,7 @@ fn one(key: &str, value: String) -> BTreeMap<String, String> {
 
 /// The action after `DO`.
 fn parse_action(flow: &FlowRef, text: &str) -> Result<FlowActionSpec> {
-    let dialect = GenericDialect {};
+    let dialect = PostgreSqlDialect {};
     let parser = Parser::new(&dialect).try_with_sql(text).map_err(syntax)?;
     let mut kp = KalamParser {
         p: parser,

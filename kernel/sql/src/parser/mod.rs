@@ -26,7 +26,7 @@ use crate::model::{AccessLevel, DefaultExpr, StorageMode};
 use kalamdb_plugin_api::Value;
 use kalamdb_types::{NamespaceId, Role, StorageId, TableName, TableType, UserId};
 use sqlparser::ast::{self, Expr, FunctionArguments, UnaryOperator};
-use sqlparser::dialect::GenericDialect;
+use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
@@ -37,7 +37,7 @@ fn syntax(err: ParserError) -> SqlError {
 /// Parses one statement (no trailing `;` needed).
 pub fn parse_statement(sql: &str) -> Result<Statement> {
     super::guard::check_shape(sql)?;
-    let dialect = GenericDialect {};
+    let dialect = PostgreSqlDialect {};
     let parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
     let mut kp = KalamParser { p: parser, sql };
     match kp.parse_kalam()? {
@@ -50,7 +50,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
 }
 
 fn parse_standard(sql: &str) -> Result<Statement> {
-    let dialect = GenericDialect {};
+    let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).try_with_sql(sql).map_err(syntax)?;
     let stmt = parser.parse_statement().map_err(syntax)?;
     let mut kp = KalamParser { p: parser, sql };
