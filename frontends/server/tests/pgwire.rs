@@ -36,6 +36,12 @@ async fn connect(
     Ok(client)
 }
 
+async fn root_client(server: &Server) -> Client {
+    connect(server, "root", ROOT_PASSWORD)
+        .await
+        .expect("root connects")
+}
+
 fn sqlstate(err: &tokio_postgres::Error) -> String {
     err.code()
         .map(|c| c.code().to_string())
@@ -228,9 +234,7 @@ async fn psql_sessions_print_what_postgresql_prints() {
 #[tokio::test]
 async fn every_type_round_trips_through_prepared_statements() {
     let server = start(&[]).await;
-    let root = connect(&server, "root", ROOT_PASSWORD)
-        .await
-        .expect("connect");
+    let root = root_client(&server).await;
     root.batch_execute(
         "CREATE NAMESPACE t; CREATE SHARED TABLE t.all_types (id BIGINT PRIMARY KEY, b BOOLEAN, s SMALLINT, i INT, f FLOAT, d DOUBLE, n DECIMAL(10,2), txt TEXT, raw BYTES, day DATE, tod TIME, at TIMESTAMP, doc JSON, u UUID)",
     )
@@ -378,9 +382,7 @@ async fn every_type_round_trips_through_prepared_statements() {
 #[tokio::test]
 async fn errors_carry_postgresql_sqlstates() {
     let server = start(&[]).await;
-    let root = connect(&server, "root", ROOT_PASSWORD)
-        .await
-        .expect("connect");
+    let root = root_client(&server).await;
     root.batch_execute(
         "CREATE NAMESPACE e; CREATE SHARED TABLE e.items (id BIGINT PRIMARY KEY, name TEXT NOT NULL)",
     )
@@ -518,9 +520,7 @@ async fn user_tables_are_scoped_to_the_pg_login() {
 #[tokio::test]
 async fn connection_parameters_drivers_send_are_answered() {
     let server = start(&[]).await;
-    let root = connect(&server, "root", ROOT_PASSWORD)
-        .await
-        .expect("connect");
+    let root = root_client(&server).await;
     root.batch_execute(
         "SET extra_float_digits = 3; SET application_name = 'test'; SET client_encoding TO 'UTF8'",
     )
@@ -553,9 +553,7 @@ async fn connection_parameters_drivers_send_are_answered() {
 #[tokio::test]
 async fn cleartext_login_only_when_configured() {
     let server = start(&[("KALAMDB_PGWIRE_AUTH", "cleartext")]).await;
-    let root = connect(&server, "root", ROOT_PASSWORD)
-        .await
-        .expect("cleartext login on loopback");
+    let root = root_client(&server).await;
     let rows = root.query("SELECT 1 + 1", &[]).await.unwrap();
     assert_eq!(rows[0].get::<_, i64>(0), 2);
     assert!(connect(&server, "root", "wrong").await.is_err());
@@ -615,9 +613,7 @@ async fn a_python_driver_works() {
 #[tokio::test]
 async fn a_cancel_request_stops_the_running_statement() {
     let server = start(&[]).await;
-    let root = connect(&server, "root", ROOT_PASSWORD)
-        .await
-        .expect("connect");
+    let root = root_client(&server).await;
     let cancel = root.cancel_token();
     let slow = tokio::spawn(async move {
         let result = root
@@ -666,7 +662,7 @@ async fn one_user_cannot_take_every_connection() {
         Some("too many connections for role \"greedy\"")
     );
     // Others still get in, and a closed connection frees its slot.
-    let root = connect(&server, "root", ROOT_PASSWORD).await.expect("root");
+    let root = root_client(&server).await;
     drop(a);
     drop(b);
     let mut again = None;
