@@ -6,7 +6,8 @@
 //! | `j ->> 'k'`, `j ->> 2` | `json_get_text` | the same as text (a JSON string unquoted) |
 //! | `j #> '{a,0,b}'` | `json_get_path` | the value at the path as JSON |
 //! | `j #>> '{a,0,b}'` | `json_get_path_text` | the same as text |
-//! | `j ? 'k'` (dialects that parse it) | `json_has_key` | whether the object has the key (or the array the string) |
+//! | `j ? 'k'` | `json_has_key` | whether the object has the key (or the array the string) |
+//! | `j @> k`, `j <@ k` | `json_contains`, `json_contained_by` | PostgreSQL's jsonb containment |
 //! | | `json_extract_path(j, 'a', 'b', ...)`, `json_extract_path_text(...)` | as `#>`, `#>>` |
 //! | | `json_typeof(j)` | `object`, `array`, `string`, `number`, `boolean` or `null` |
 //! | | `json_array_length(j)` | the number of elements of an array |
@@ -42,6 +43,8 @@ enum Kind {
     Path,
     PathText,
     HasKey,
+    Contains,
+    ContainedBy,
     ExtractPath,
     ExtractPathText,
     TypeOf,
@@ -49,12 +52,14 @@ enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 11] = [
         Kind::Get,
         Kind::GetText,
         Kind::Path,
         Kind::PathText,
         Kind::HasKey,
+        Kind::Contains,
+        Kind::ContainedBy,
         Kind::ExtractPath,
         Kind::ExtractPathText,
         Kind::TypeOf,
@@ -68,6 +73,8 @@ impl Kind {
             Kind::Path => "json_get_path",
             Kind::PathText => "json_get_path_text",
             Kind::HasKey => "json_has_key",
+            Kind::Contains => "json_contains",
+            Kind::ContainedBy => "json_contained_by",
             Kind::ExtractPath => "json_extract_path",
             Kind::ExtractPathText => "json_extract_path_text",
             Kind::TypeOf => "json_typeof",
@@ -106,6 +113,8 @@ impl ExprPlanner for JsonOperators {
             BinaryOperator::HashArrow => Kind::Path,
             BinaryOperator::HashLongArrow => Kind::PathText,
             BinaryOperator::Question => Kind::HasKey,
+            BinaryOperator::AtArrow => Kind::Contains,
+            BinaryOperator::ArrowAt => Kind::ContainedBy,
             // PostgreSQL's lexer ends an operator before a trailing `-` or `+` unless the
             // operator holds one of `~ ! @ # % ^ & | ` ?`, so `doc->>-1` is `doc ->> -1`; the
             // parser's PostgreSQL dialect reads one operator `->>-`, split back here.
@@ -217,7 +226,7 @@ impl ScalarUDFImpl for JsonFunction {
 
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
-            Kind::HasKey => DataType::Boolean,
+            Kind::HasKey | Kind::Contains | Kind::ContainedBy => DataType::Boolean,
             Kind::ArrayLength => DataType::Int64,
             _ => DataType::Utf8,
         })
@@ -295,6 +304,25 @@ impl ScalarUDFImpl for JsonFunction {
                     (Value::Object(map), Key::Index(i)) => map.contains_key(&i.to_string()),
                     _ => false,
                 })),
+                Kind::Contains | Kind::ContainedBy => {
+                    let other = match steps[0].key(row) {
+                        None => None,
+                        Some(Key::Index(i)) => Some(Value::from(i)),
+                        Some(Key::Name(text)) => {
+                            Some(serde_json::from_str::<Value>(&text).map_err(|e| {
+                                datafusion::error::DataFusionError::Execution(format!(
+                                    "{}(): invalid JSON {}: {e}",
+                                    self.name(),
+                                    short(&text)
+                                ))
+                            })?)
+                        }
+                    };
+                    flags.push(other.map(|other| match self.kind {
+                        Kind::Contains => contains(&value, &other, true),
+                        _ => contains(&other, &value, true),
+                    }));
+                }
                 Kind::TypeOf => texts.push(Some(type_name(&value).to_string())),
                 Kind::ArrayLength => match &value {
                     Value::Array(items) => counts.push(Some(items.len() as i64)),
@@ -313,7 +341,9 @@ impl ScalarUDFImpl for JsonFunction {
             }
         }
         let array: ArrayRef = match self.kind {
-            Kind::HasKey => Arc::new(BooleanArray::from(flags)),
+            Kind::HasKey | Kind::Contains | Kind::ContainedBy => {
+                Arc::new(BooleanArray::from(flags))
+            }
             Kind::ArrayLength => Arc::new(Int64Array::from(counts)),
             _ => Arc::new(StringArray::from(texts)),
         };
@@ -366,6 +396,22 @@ impl Step {
             Key::Name(text) => parse_path(&text),
             Key::Index(i) => Some(vec![Key::Index(i)]),
         }
+    }
+}
+
+/// PostgreSQL's jsonb containment: equal scalars; an object holding every key of the other
+/// with a containing value; an array holding, for each element of the other, one that contains
+/// it (order and duplicates aside); at the top level an array also contains a scalar it holds.
+fn contains(outer: &Value, inner: &Value, top: bool) -> bool {
+    match (outer, inner) {
+        (Value::Object(a), Value::Object(b)) => b
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| contains(av, v, false))),
+        (Value::Array(a), Value::Array(b)) => b
+            .iter()
+            .all(|bv| a.iter().any(|av| contains(av, bv, false))),
+        (Value::Array(a), scalar) if top && !scalar.is_object() => a.iter().any(|av| av == scalar),
+        (a, b) => !a.is_array() && !a.is_object() && a == b,
     }
 }
 
