@@ -288,48 +288,61 @@ fn json_text(cell: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// The command tag of a statement that returned no rows.
-fn tag(statement: &Statement, rows: usize) -> Tag {
-    let word = match statement {
-        Statement::Insert(_) => return Tag::new("INSERT").with_oid(0).with_rows(rows),
-        Statement::Update(_) => return Tag::new("UPDATE").with_rows(rows),
-        Statement::Delete(_) => return Tag::new("DELETE").with_rows(rows),
-        Statement::CreateNamespace { .. } => "CREATE SCHEMA",
-        Statement::DropNamespace { .. } => "DROP SCHEMA",
-        Statement::Use { .. } => "SET",
-        Statement::CreateTable(_) => "CREATE TABLE",
-        Statement::DropTable { .. } => "DROP TABLE",
-        Statement::AlterTable { .. } => "ALTER TABLE",
-        Statement::CreateUser(_) => "CREATE ROLE",
-        Statement::AlterUser { .. } => "ALTER ROLE",
-        Statement::DropUser { .. } => "DROP ROLE",
-        Statement::CreateStorage(_) => "CREATE STORAGE",
-        Statement::AlterStorage { .. } => "ALTER STORAGE",
-        Statement::DropStorage { .. } => "DROP STORAGE",
-        Statement::CreateFlow(_) => "CREATE FLOW",
-        Statement::AlterFlow { .. } => "ALTER FLOW",
-        Statement::DropFlow { .. } => "DROP FLOW",
-        _ => "OK",
-    };
-    Tag::new(word)
+/// What a statement's command tag says, read off the statement before it moves into the
+/// engine (so the statement need not be kept, or copied, for its tag).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Command {
+    Insert,
+    Update,
+    Delete,
+    /// A fixed tag; `news`: its message says more than the tag (a job ID, a path) and goes
+    /// out as a NOTICE.
+    Word {
+        word: &'static str,
+        news: bool,
+    },
 }
 
-/// Whether a statement's message says more than its tag (a job ID, a path): sent as NOTICE.
-pub(crate) fn message_is_news(statement: &Statement) -> bool {
-    !matches!(
-        statement,
-        Statement::Insert(_)
-            | Statement::Update(_)
-            | Statement::Delete(_)
-            | Statement::CreateNamespace { .. }
-            | Statement::DropNamespace { .. }
-            | Statement::Use { .. }
-            | Statement::CreateTable(_)
-            | Statement::DropTable { .. }
-            | Statement::CreateUser(_)
-            | Statement::AlterUser { .. }
-            | Statement::DropUser { .. }
-    )
+impl Command {
+    pub fn of(statement: &Statement) -> Command {
+        let (word, news) = match statement {
+            Statement::Insert(_) => return Command::Insert,
+            Statement::Update(_) => return Command::Update,
+            Statement::Delete(_) => return Command::Delete,
+            Statement::CreateNamespace { .. } => ("CREATE SCHEMA", false),
+            Statement::DropNamespace { .. } => ("DROP SCHEMA", false),
+            Statement::Use { .. } => ("SET", false),
+            Statement::CreateTable(_) => ("CREATE TABLE", false),
+            Statement::DropTable { .. } => ("DROP TABLE", false),
+            Statement::AlterTable { .. } => ("ALTER TABLE", true),
+            Statement::CreateUser(_) => ("CREATE ROLE", false),
+            Statement::AlterUser { .. } => ("ALTER ROLE", false),
+            Statement::DropUser { .. } => ("DROP ROLE", false),
+            Statement::CreateStorage(_) => ("CREATE STORAGE", true),
+            Statement::AlterStorage { .. } => ("ALTER STORAGE", true),
+            Statement::DropStorage { .. } => ("DROP STORAGE", true),
+            Statement::CreateFlow(_) => ("CREATE FLOW", true),
+            Statement::AlterFlow { .. } => ("ALTER FLOW", true),
+            Statement::DropFlow { .. } => ("DROP FLOW", true),
+            _ => ("OK", true),
+        };
+        Command::Word { word, news }
+    }
+
+    /// Whether the statement's message goes out as a NOTICE.
+    pub fn news(self) -> bool {
+        matches!(self, Command::Word { news: true, .. })
+    }
+
+    /// The tag of the statement when it returned no rows.
+    fn tag(self, rows: usize) -> Tag {
+        match self {
+            Command::Insert => Tag::new("INSERT").with_oid(0).with_rows(rows),
+            Command::Update => Tag::new("UPDATE").with_rows(rows),
+            Command::Delete => Tag::new("DELETE").with_rows(rows),
+            Command::Word { word, .. } => Tag::new(word),
+        }
+    }
 }
 
 /// A query response of `fields` and `rows`, tagged `SELECT n`.
@@ -340,9 +353,9 @@ pub(crate) fn rows_response(fields: Vec<FieldInfo>, rows: Vec<DataRow>) -> Respo
     Response::Query(response)
 }
 
-/// The response to `statement`'s outcome.
+/// The response to a statement's outcome.
 pub(crate) fn response(
-    statement: &Statement,
+    command: Command,
     output: Output,
     format: &Format,
 ) -> PgWireResult<Response> {
@@ -370,7 +383,7 @@ pub(crate) fn response(
                 }
                 Ok(rows_response(fields, rows))
             }
-            None => Ok(Response::Execution(tag(statement, result.row_count))),
+            None => Ok(Response::Execution(command.tag(result.row_count))),
         },
     }
 }

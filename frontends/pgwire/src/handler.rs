@@ -47,42 +47,8 @@ fn conn<C: ClientInfo>(client: &C) -> PgWireResult<Arc<Conn>> {
         .ok_or_else(|| error("08P01", "the connection is not logged in"))
 }
 
-/// Whether a connection statement, by its first word (the rest is `local`'s to read).
-fn is_local(sql: &str) -> bool {
-    let first = sql
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .trim_end_matches(';')
-        .to_ascii_lowercase();
-    match first.as_str() {
-        "set" | "reset" | "begin" | "start" | "commit" | "end" | "rollback" | "abort"
-        | "discard" => true,
-        "show" => {
-            let words: Vec<&str> = sql.split_whitespace().collect();
-            words.len() == 2
-                && !matches!(
-                    words[1].trim_end_matches(';').to_ascii_lowercase().as_str(),
-                    "tables"
-                        | "namespaces"
-                        | "schemas"
-                        | "storages"
-                        | "plugins"
-                        | "caches"
-                        | "stats"
-                        | "statistics"
-                        | "advice"
-                        | "flows"
-                        | "export"
-                        | "exports"
-                )
-        }
-        _ => false,
-    }
-}
-
 fn prepare(sql: &str) -> PgWireResult<Prepared> {
-    if is_local(sql) {
+    if local::is_local(sql) {
         return Ok(Prepared::Local(sql.to_string()));
     }
     let statement = match parse_statement(sql) {
@@ -204,8 +170,7 @@ impl Handler {
             };
             admit(&user, role).map_err(|m| error("53400", m))?;
         }
-        let news = encode::message_is_news(&statement);
-        let shape = statement.clone();
+        let command = encode::Command::of(&statement);
         let output = {
             let mut session = conn.session.lock().await;
             self.shared
@@ -214,7 +179,7 @@ impl Handler {
                 .await
                 .map_err(|e| kalam(&e, sql))?
         };
-        if news
+        if command.news()
             && let kalamdb_core::exec::output::Output::Result(r) = &output
             && r.rows.is_none()
             && let Some(message) = &r.message
@@ -225,7 +190,7 @@ impl Handler {
                 )))
                 .await?;
         }
-        encode::response(&shape, output, format)
+        encode::response(command, output, format)
     }
 
     /// The columns of a prepared statement's rows, without running it (listings excepted).
@@ -236,21 +201,10 @@ impl Handler {
         format: &Format,
     ) -> PgWireResult<(Vec<Option<Field>>, Option<Vec<FieldInfo>>)> {
         match prepared {
-            Prepared::Local(sql) => {
-                let words: Vec<&str> = sql.split_whitespace().collect();
-                if words
-                    .first()
-                    .is_some_and(|w| w.eq_ignore_ascii_case("show"))
-                {
-                    let name = words
-                        .get(1)
-                        .unwrap_or(&"")
-                        .trim_end_matches(';')
-                        .to_ascii_lowercase();
-                    return Ok((Vec::new(), Some(encode::text_fields(&[name], format))));
-                }
-                Ok((Vec::new(), None))
-            }
+            Prepared::Local(sql) => Ok((
+                Vec::new(),
+                local::show_name(sql).map(|name| encode::text_fields(&[name], format)),
+            )),
             Prepared::Kalam { sql, statement, .. } => {
                 let mut session = conn.session.lock().await;
                 if is_listing(statement) {

@@ -59,6 +59,32 @@ fn unquote(value: &str) -> String {
     v.to_string()
 }
 
+/// The parameter a `SHOW name` reads; `None` for any other statement (KalamDB's own SHOW
+/// statements included).
+fn show_param(w: &[String]) -> Option<String> {
+    (w.len() == 2 && w[0] == "show" && !KALAM_SHOW.contains(&w[1].as_str()))
+        .then(|| w[1].trim_matches('"').to_string())
+}
+
+/// [`show_param`] of a statement's text: the column name of its one-row answer.
+pub(crate) fn show_name(sql: &str) -> Option<String> {
+    show_param(&words(sql))
+}
+
+/// Whether `sql` is a connection statement, by its first word (a SHOW: by its parameter);
+/// [`answer`] reads the rest.
+pub(crate) fn is_local(sql: &str) -> bool {
+    let w = words(sql);
+    match w.first().map(String::as_str) {
+        Some(
+            "set" | "reset" | "begin" | "start" | "commit" | "end" | "rollback" | "abort"
+            | "discard",
+        ) => true,
+        Some("show") => show_param(&w).is_some(),
+        _ => false,
+    }
+}
+
 /// `Some` when `sql` is a connection statement, answered (or refused) here.
 pub(crate) async fn answer(
     engine: &Engine,
@@ -93,9 +119,10 @@ pub(crate) async fn answer(
             }
             Ok(Local::Tag("RESET"))
         }
-        "show" if w.len() == 2 && !KALAM_SHOW.contains(&w[1].as_str()) => {
-            show(conn, &w[1], server_version).await
-        }
+        "show" => match show_param(&w) {
+            Some(name) => show(conn, &name, server_version).await,
+            None => return None,
+        },
         _ => return None,
     };
     Some(result)
@@ -163,7 +190,7 @@ async fn set(engine: &Engine, conn: &Conn, sql: &str) -> pgwire::error::PgWireRe
 }
 
 async fn show(conn: &Conn, name: &str, server_version: &str) -> pgwire::error::PgWireResult<Local> {
-    let name = name.trim_matches('"').to_ascii_lowercase();
+    let name = name.to_string();
     let value = match name.as_str() {
         "search_path" => match &conn.session.lock().await.namespace {
             Some(ns) => ns.to_string(),
