@@ -36,8 +36,9 @@ pub(crate) struct Startup {
     keys: RandomPidSecretKeyGenerator,
 }
 
-/// A SCRAM exchange between its two client messages.
-struct Pending(Mutex<Option<Exchange>>);
+/// A SCRAM exchange between its two client messages, with the verifier text it checks
+/// against (empty for a decoy).
+struct Pending(Mutex<Option<(Exchange, String)>>);
 
 fn fatal(code: &str, message: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new(
@@ -218,22 +219,23 @@ impl StartupHandler for Startup {
                                         "pgwire: user '{user_name}' has no SCRAM verifier yet: it gets one at its next HTTP login or ALTER USER ... SET PASSWORD"
                                     );
                                 }
-                                let verifier = record
+                                let text = record
                                     .as_ref()
-                                    .and_then(|r| r.scram_verifier.as_deref())
-                                    .and_then(kalamdb_core::auth::scram::Verifier::parse);
+                                    .and_then(|r| r.scram_verifier.clone())
+                                    .unwrap_or_default();
+                                let verifier = kalamdb_core::auth::scram::Verifier::parse(&text);
                                 let (exchange, server_first) =
                                     scram::server_first(&data, &user_name, verifier)
                                         .map_err(|m| fatal("08P01", m))?;
                                 *pending.0.lock().unwrap_or_else(|e| e.into_inner()) =
-                                    Some(exchange);
+                                    Some((exchange, text));
                                 client
                                     .send(PgWireBackendMessage::Authentication(
                                         Authentication::SASLContinue(server_first.into()),
                                     ))
                                     .await?;
                             }
-                            Some(exchange) => {
+                            Some((exchange, checked)) => {
                                 let last = message.into_sasl_response()?;
                                 let auth = &self.shared.engine.auth;
                                 let id = kalamdb_types::UserId::new(&user_name);
@@ -244,11 +246,11 @@ impl StartupHandler for Startup {
                                 }
                                 let outcome = exchange.server_final(&last.data);
                                 let record = auth
-                                    .record_login(&id, outcome.is_ok())
+                                    .record_login(&id, outcome.is_ok(), &checked)
                                     .await
                                     .map_err(|e| login_error(&user_name, e))?;
                                 let server_final = match (outcome, record) {
-                                    (Ok(f), Some(r)) => (f, r),
+                                    (Ok(f), Some((r, true))) => (f, r),
                                     _ => return Err(failed(&user_name)),
                                 };
                                 client

@@ -62,24 +62,26 @@ impl Auth {
         self.check_login(user, pw, false).await.map(|(r, _)| r)
     }
 
-    /// Records the outcome of a login whose proof was checked elsewhere (SCRAM): resets or
-    /// bumps the failure counter and locks the account after [`MAX_FAILED_LOGINS`], as a
-    /// password login does. `None` when the account is gone.
+    /// Records the outcome of a SCRAM login whose proof was checked against `verifier` (the
+    /// record's verifier when the exchange began): resets or bumps the failure counter and locks
+    /// the account after [`MAX_FAILED_LOGINS`], as a password login does. A password changed
+    /// meanwhile makes the proof, checked against the old verifier, a failure. `Some((record,
+    /// ok))`; `None` when the account is gone.
     pub async fn record_login(
         &self,
         user: &UserId,
-        ok: bool,
-    ) -> Result<Option<UserRecord>, LoginError> {
+        proof_ok: bool,
+        verifier: &str,
+    ) -> Result<Option<(UserRecord, bool)>, LoginError> {
         let now = now_micros();
-        let updated = self
-            .catalog
+        self.catalog
             .update_user(user, |current| {
+                let ok = proof_ok && current.scram_verifier.as_deref() == Some(verifier);
                 Self::count_attempt(current, ok, now);
-                Ok(())
+                Ok(ok)
             })
             .await
-            .map_err(LoginError::Internal)?;
-        Ok(updated.map(|(r, ())| r))
+            .map_err(LoginError::Internal)
     }
 
     /// Whether `user` is locked out now.
