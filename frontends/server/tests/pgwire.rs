@@ -550,9 +550,45 @@ async fn connection_parameters_drivers_send_are_answered() {
     assert_eq!(sqlstate(&err), "3F000");
 }
 
+/// The authentication request the server answers a startup message with
+/// (3: cleartext password, 10: SASL).
+async fn auth_request(server: &Server) -> i32 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = server.pg_port.expect("pgwire port");
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    let mut body = 196_608i32.to_be_bytes().to_vec(); // protocol 3.0
+    for (k, v) in [("user", "root"), ("database", "kalam")] {
+        body.extend_from_slice(k.as_bytes());
+        body.push(0);
+        body.extend_from_slice(v.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut message = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    message.extend_from_slice(&body);
+    socket.write_all(&message).await.expect("startup");
+    let mut head = [0u8; 9];
+    socket.read_exact(&mut head).await.expect("answer");
+    assert_eq!(head[0], b'R', "an Authentication message");
+    i32::from_be_bytes([head[5], head[6], head[7], head[8]])
+}
+
+#[tokio::test]
+async fn scram_is_what_the_server_asks_for_by_default() {
+    let server = start(&[]).await;
+    assert_eq!(auth_request(&server).await, 10);
+}
+
 #[tokio::test]
 async fn cleartext_login_only_when_configured() {
     let server = start(&[("KALAMDB_PGWIRE_AUTH", "cleartext")]).await;
+    assert_eq!(
+        auth_request(&server).await,
+        3,
+        "the server asks for a cleartext password"
+    );
     let root = root_client(&server).await;
     let rows = root.query("SELECT 1 + 1", &[]).await.unwrap();
     assert_eq!(rows[0].get::<_, i64>(0), 2);
