@@ -182,6 +182,9 @@ pub struct Engine {
     sessions: Arc<crate::exec::session_cache::SessionCache>,
     /// SQL extensions front ends installed (see [`crate::exec::extension`]).
     extensions: parking_lot::RwLock<Vec<Arc<dyn crate::exec::extension::SqlExtension>>>,
+    /// Bumped by each install: part of a cached session's key, so a session built while an
+    /// extension was being installed is never served afterwards.
+    extensions_generation: std::sync::atomic::AtomicU64,
     /// Held for the engine's lifetime: one server per data directory.
     _lock: File,
 }
@@ -480,6 +483,7 @@ impl Engine {
             sources,
             sessions,
             extensions: parking_lot::RwLock::new(Vec::new()),
+            extensions_generation: std::sync::atomic::AtomicU64::new(0),
             _lock: lock,
         });
         if let Some(source) = restoring {
@@ -550,10 +554,12 @@ impl Engine {
     /// state (every function registry) and register `CURRENT_USER()` again per statement.
     pub(crate) fn session_state(&self, session: &Session) -> Result<Arc<CallerState>> {
         let key = format!(
-            "{}\u{0}{}\u{0}{}",
+            "{}\u{0}{}\u{0}{}\u{0}{}",
             session.user,
             session.role,
-            session.namespace.as_ref().map(|n| n.as_str()).unwrap_or("")
+            session.namespace.as_ref().map(|n| n.as_str()).unwrap_or(""),
+            self.extensions_generation
+                .load(std::sync::atomic::Ordering::Acquire)
         );
         if let Some(state) = self.sessions.get(&key) {
             return Ok(state);
@@ -568,7 +574,10 @@ impl Engine {
     /// Adds a SQL extension to every caller's session from now on.
     pub fn install_extension(&self, extension: Arc<dyn crate::exec::extension::SqlExtension>) {
         self.extensions.write().push(extension);
-        // Sessions and plans built without it are dropped.
+        // Sessions keyed by the old generation are never looked up again; built without it,
+        // they and the plans made in them are dropped.
+        self.extensions_generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         crate::plugin::Cache::clear(self.sessions.as_ref());
         crate::plugin::Cache::clear(self.plan_cache.as_ref());
     }
