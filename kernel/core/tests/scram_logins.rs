@@ -58,6 +58,7 @@ async fn a_password_change_during_an_exchange_fails_the_login() {
         .unwrap();
     assert!(ok);
     assert!(record.last_login_at.is_some());
+    engine.shutdown();
 }
 
 #[tokio::test]
@@ -89,4 +90,5 @@ async fn failed_scram_logins_lock_the_account() {
         engine.auth.check_password("bo", "pw-bo").await,
         Err(kalamdb_core::auth::login::LoginError::Locked)
     ));
+    engine.shutdown();
 }
